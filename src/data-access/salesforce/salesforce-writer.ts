@@ -1,0 +1,39 @@
+/** One record for an sObject Collections upsert: field API names to values (no `attributes`). */
+export type SalesforceRecord = Record<string, unknown>;
+
+/** Salesforce's per-record error inside a collections answer. */
+export interface SalesforceRecordError {
+  /** e.g. `STRING_TOO_LONG`, `UNABLE_TO_LOCK_ROW`, `INVALID_FIELD`. */
+  statusCode: string;
+  message: string;
+  fields: string[];
+}
+
+/** The outcome of one record of an upsert, in request order. */
+export interface UpsertRecordResult {
+  /** The record's External ID value, as sent. */
+  externalId: string;
+  success: boolean;
+  /** Salesforce record id, when the write succeeded. */
+  id?: string;
+  /** True when the upsert inserted a new record. */
+  created?: boolean;
+  errors: SalesforceRecordError[];
+  /** For a failed record: true when retrying can help (locks, transient server errors). */
+  isRetryable: boolean;
+}
+
+/**
+ * Writes records to Salesforce. Implemented over HTTP by the Salesforce client; the domain only
+ * sees this interface. Whole-call failures throw RetryableSyncError (5xx, REQUEST_LIMIT_EXCEEDED,
+ * network, a session that stays invalid after one refresh) or PermanentSyncError; per-record
+ * failures come back as results.
+ */
+export interface SalesforceWriter {
+  /**
+   * Upserts `records` of one object by its External ID field with `allOrNone: false`, split into
+   * calls of at most 200 records. Each record must carry `externalIdField`. Results come back in
+   * the order of `records`.
+   */
+  upsert(objectName: string, externalIdField: string, records: SalesforceRecord[]): Promise<UpsertRecordResult[]>;
+}

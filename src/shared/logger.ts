@@ -1,0 +1,30 @@
+import winston from "winston";
+
+/** The winston logger type used everywhere; children carry `correlationId` and other context. */
+export type Logger = winston.Logger;
+
+/** Keys whose values are never written to a log line, whatever the caller passes. */
+const SECRET_KEY = /secret|password|token|authorization|api[_-]?key|private[_-]?key|signature|assertion/i;
+
+const redactSecrets = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (SECRET_KEY.test(key) && key !== "correlationId") info[key] = "[redacted]";
+  }
+  return info;
+});
+
+/** Creates the JSON-lines logger (one object per line on stdout). `level` defaults to `info`. */
+export function createLogger(options: { level?: string; service?: string; silent?: boolean } = {}): Logger {
+  return winston.createLogger({
+    level: options.level ?? "info",
+    silent: options.silent ?? false,
+    defaultMeta: { service: options.service ?? "stripe-salesforce-sync" },
+    format: winston.format.combine(
+      redactSecrets(),
+      winston.format.timestamp(),
+      winston.format.errors({ stack: true }),
+      winston.format.json(),
+    ),
+    transports: [new winston.transports.Console()],
+  });
+}

@@ -1,0 +1,123 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** Every Prometheus metric the service exposes, registered on one registry per process. */
+export interface Metrics {
+  registry: Registry;
+  /** Webhook requests by Stripe event type and outcome (accepted, ignored, invalid_signature, bad_request, too_large, enqueue_failed). */
+  webhooks: Counter<"event_type" | "outcome">;
+  /** Webhook request duration in seconds, by outcome. */
+  webhookDuration: Histogram<"outcome">;
+  /** Time from a message being handed to the enqueue batcher to SQS acknowledging it. */
+  enqueueDuration: Histogram<"outcome">;
+  /** Messages per SendMessageBatch call. */
+  enqueueBatchSize: Histogram<string>;
+  /** Events handled by the worker by type and outcome (applied, duplicate, stale, ignored, retried, dead_lettered). */
+  syncEvents: Counter<"event_type" | "outcome">;
+  /** Messages sent to the dead-letter queue, by reason code. */
+  deadLetters: Counter<"reason">;
+  /** Salesforce REST calls by operation (upsert, query, describe, token) and HTTP status or error code. */
+  salesforceCalls: Counter<"operation" | "status">;
+  /** Records per Salesforce collections call. */
+  salesforceRecordsPerCall: Histogram<"object">;
+  /** OAuth token requests by flow and outcome. */
+  salesforceTokenRequests: Counter<"flow" | "outcome">;
+  /** Daily API usage reported by `Sforce-Limit-Info` (kind=used|limit). */
+  salesforceApiUsage: Gauge<"kind">;
+  /** Seconds from the Stripe event's `created` to its write landing in Salesforce. */
+  eventLag: Histogram<string>;
+  /** Messages per SQS ReceiveMessage answer. */
+  receiveBatchSize: Histogram<string>;
+  /** Messages the worker holds right now. */
+  messagesInFlight: Gauge<string>;
+}
+
+/** Creates the metrics on a fresh registry (with Node process metrics unless `collectDefaults` is false). */
+export function createMetrics(options: { collectDefaults?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (options.collectDefaults ?? true) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const batchBuckets = [1, 2, 3, 5, 10, 25, 50, 100, 200];
+  return {
+    registry,
+    webhooks: new Counter({
+      name: "stripe_webhooks_total",
+      help: "Stripe webhook requests by event type and outcome.",
+      labelNames: ["event_type", "outcome"],
+      registers,
+    }),
+    webhookDuration: new Histogram({
+      name: "stripe_webhook_request_duration_seconds",
+      help: "Webhook request duration in seconds.",
+      labelNames: ["outcome"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    enqueueDuration: new Histogram({
+      name: "sqs_enqueue_duration_seconds",
+      help: "Seconds from handing a message to the enqueue batcher to SQS acknowledging it.",
+      labelNames: ["outcome"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    enqueueBatchSize: new Histogram({
+      name: "sqs_enqueue_batch_size",
+      help: "Messages per SendMessageBatch call.",
+      buckets: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      registers,
+    }),
+    syncEvents: new Counter({
+      name: "sync_events_total",
+      help: "Stripe events handled by the worker, by type and outcome.",
+      labelNames: ["event_type", "outcome"],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: "sync_dead_letter_total",
+      help: "Messages sent to the dead-letter queue, by reason.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    salesforceCalls: new Counter({
+      name: "salesforce_api_calls_total",
+      help: "Salesforce REST API calls by operation and status.",
+      labelNames: ["operation", "status"],
+      registers,
+    }),
+    salesforceRecordsPerCall: new Histogram({
+      name: "salesforce_records_per_call",
+      help: "Records sent per Salesforce collections call.",
+      labelNames: ["object"],
+      buckets: batchBuckets,
+      registers,
+    }),
+    salesforceTokenRequests: new Counter({
+      name: "salesforce_token_requests_total",
+      help: "Salesforce OAuth token requests by flow and outcome.",
+      labelNames: ["flow", "outcome"],
+      registers,
+    }),
+    salesforceApiUsage: new Gauge({
+      name: "salesforce_api_usage",
+      help: "Daily API requests used and allowed, from Sforce-Limit-Info.",
+      labelNames: ["kind"],
+      registers,
+    }),
+    eventLag: new Histogram({
+      name: "sync_event_lag_seconds",
+      help: "Seconds from the Stripe event's created time to its write landing in Salesforce.",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    }),
+    receiveBatchSize: new Histogram({
+      name: "sqs_receive_batch_size",
+      help: "Messages per SQS ReceiveMessage answer.",
+      buckets: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      registers,
+    }),
+    messagesInFlight: new Gauge({
+      name: "sync_messages_in_flight",
+      help: "Messages the worker holds right now.",
+      registers,
+    }),
+  };
+}
