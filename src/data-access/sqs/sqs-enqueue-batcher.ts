@@ -1,0 +1,145 @@
+import { SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
+import type { EventQueue, QueueMessage } from "../../domain/ingest/event-queue.js";
+import { RetryableSyncError } from "../../shared/errors.js";
+import type { Metrics } from "../../shared/metrics.js";
+
+/** SendMessageBatch takes at most 10 entries. */
+const MAX_ENTRIES = 10;
+/** Kept at the classic 256 KiB batch payload so every SQS-compatible server accepts the call. */
+const DEFAULT_MAX_BATCH_BYTES = 256 * 1024;
+
+/** Options of the enqueue batcher. */
+export interface EnqueueBatcherOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  metrics: Metrics;
+  /** Longest a message waits for companions before its batch is sent (default 2 ms). */
+  windowMs?: number;
+  /** Upper bound of one batch's payload in bytes (default 256 KiB). */
+  maxBatchBytes?: number;
+}
+
+interface Pending {
+  message: QueueMessage;
+  bytes: number;
+  startedAt: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function byteSize(message: QueueMessage): number {
+  return (
+    Buffer.byteLength(message.body) +
+    Buffer.byteLength(message.eventId) +
+    Buffer.byteLength(message.eventType) +
+    Buffer.byteLength(message.correlationId) +
+    64
+  );
+}
+
+/**
+ * Coalesces concurrent enqueues into SendMessageBatch calls. A batch leaves when it has 10
+ * messages, when the next one would pass the byte bound, or `windowMs` after its first message,
+ * so a lone request is held back by at most that window. Each caller's promise settles with its
+ * own entry's result: a partial batch failure fails only the requests whose messages failed.
+ */
+export class SqsEnqueueBatcher implements EventQueue {
+  private readonly options: Required<EnqueueBatcherOptions>;
+  private readonly isFifo: boolean;
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(options: EnqueueBatcherOptions) {
+    this.options = { windowMs: 2, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, ...options };
+    this.isFifo = options.queueUrl.endsWith(".fifo");
+  }
+
+  enqueue(message: QueueMessage): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const bytes = byteSize(message);
+      if (this.pending.length > 0 && this.pendingBytes + bytes > this.options.maxBatchBytes) this.flush();
+      this.pending.push({ message, bytes, startedAt: performance.now(), resolve, reject });
+      this.pendingBytes += bytes;
+      if (this.pending.length >= MAX_ENTRIES) this.flush();
+      else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+    });
+  }
+
+  /** Sends what is pending now and waits for every batch in flight to settle. */
+  async drain(): Promise<void> {
+    this.flush();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const sending = this.send(batch);
+    this.inFlight.add(sending);
+    void sending.finally(() => this.inFlight.delete(sending));
+  }
+
+  private toEntry(message: QueueMessage, index: number): SendMessageBatchRequestEntry {
+    const attribute = (value: string) => ({ DataType: "String", StringValue: value });
+    return {
+      Id: `m${index}`,
+      MessageBody: message.body,
+      MessageAttributes: {
+        event_id: attribute(message.eventId),
+        event_type: attribute(message.eventType),
+        correlation_id: attribute(message.correlationId),
+      },
+      ...(this.isFifo ? { MessageDeduplicationId: message.eventId, MessageGroupId: message.orderingKey } : {}),
+    };
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    const { metrics } = this.options;
+    metrics.enqueueBatchSize.observe(batch.length);
+    const settle = (item: Pending, error?: Error) => {
+      metrics.enqueueDuration.observe(
+        { outcome: error ? "failed" : "ok" },
+        (performance.now() - item.startedAt) / 1000,
+      );
+      if (error) item.reject(error);
+      else item.resolve();
+    };
+    try {
+      const answer = await this.options.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.options.queueUrl,
+          Entries: batch.map((item, index) => this.toEntry(item.message, index)),
+        }),
+      );
+      const succeeded = new Set((answer.Successful ?? []).map((entry) => entry.Id));
+      const failed = new Map((answer.Failed ?? []).map((entry) => [entry.Id, entry]));
+      batch.forEach((item, index) => {
+        const id = `m${index}`;
+        if (succeeded.has(id)) return settle(item);
+        const failure = failed.get(id);
+        settle(
+          item,
+          new RetryableSyncError(
+            "enqueue_failed",
+            failure
+              ? `SQS refused the message: ${failure.Code ?? "unknown"}: ${failure.Message ?? ""}`.trim()
+              : "SQS did not acknowledge the message",
+          ),
+        );
+      });
+    } catch (error) {
+      const reason = new RetryableSyncError(
+        "enqueue_failed",
+        `SendMessageBatch failed: ${(error as Error).name}: ${(error as Error).message}`,
+        { cause: error },
+      );
+      for (const item of batch) settle(item, reason);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import { BadRequestError } from "../../shared/errors.js";
+
+/** The fields of an event the ingest path needs; the whole body travels unchanged. */
+export interface IncomingEvent {
+  id: string;
+  type: string;
+  created: number;
+  /** The id of the customer the event is about, for FIFO ordering; absent when unknown. */
+  customerId: string | undefined;
+  /** The id of `data.object`, when it has one. */
+  objectId: string | undefined;
+}
+
+function customerOf(object: Record<string, unknown>): string | undefined {
+  if (object.object === "customer" && typeof object.id === "string") return object.id;
+  const customer = object.customer;
+  if (typeof customer === "string") return customer;
+  if (customer && typeof customer === "object" && typeof (customer as { id?: unknown }).id === "string") {
+    return (customer as { id: string }).id;
+  }
+  return undefined;
+}
+
+/** Parses a verified body and checks the minimal event shape (`id`, `type`, `created`, `data.object`). */
+export function parseStripeEvent(rawBody: Buffer): IncomingEvent {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString("utf8"));
+  } catch {
+    throw new BadRequestError("the body is not valid JSON");
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new BadRequestError("the body is not a JSON object");
+  const event = body as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof event.id !== "string" || event.id === "") problems.push("id must be a non-empty string");
+  if (typeof event.type !== "string" || event.type === "") problems.push("type must be a non-empty string");
+  if (typeof event.created !== "number" || !Number.isInteger(event.created)) problems.push("created must be a unix timestamp");
+  const data = event.data as Record<string, unknown> | undefined;
+  const object = data && typeof data === "object" ? data.object : undefined;
+  if (!object || typeof object !== "object" || Array.isArray(object)) problems.push("data.object must be an object");
+  if (problems.length > 0) throw new BadRequestError(`not a Stripe event: ${problems.join(", ")}`);
+  const dataObject = object as Record<string, unknown>;
+  return {
+    id: event.id as string,
+    type: event.type as string,
+    created: event.created as number,
+    customerId: customerOf(dataObject),
+    objectId: typeof dataObject.id === "string" ? dataObject.id : undefined,
+  };
+}

@@ -1,0 +1,253 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { expect } from "chai";
+import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { createWebhookReceiver } from "../../src/domain/ingest/receive-webhook.js";
+import { SqsEnqueueBatcher } from "../../src/data-access/sqs/sqs-enqueue-batcher.js";
+import { createSqsClient } from "../../src/data-access/sqs/create-sqs-client.js";
+import { queueReadinessCheck } from "../../src/data-access/sqs/queue-readiness-check.js";
+import { createWebApp } from "../../src/entry-points/webhook/web-app.js";
+import { createLogger } from "../../src/shared/logger.js";
+import { createMetrics, type Metrics } from "../../src/shared/metrics.js";
+import { systemClock } from "../../src/shared/clock.js";
+import { startSqsServer, type SqsServer } from "../support/sqs-server.js";
+import { makeEvent, signPayload } from "../support/signing.js";
+
+const SECRET = "whsec_test_primary";
+const ROTATED = "whsec_test_rotated";
+
+describe("POST /webhook/stripe against a real SQS-compatible server", () => {
+  let sqsServer: SqsServer;
+  let sqs: SQSClient;
+  let queueUrl: string;
+  let server: Server;
+  let baseUrl: string;
+  let metrics: Metrics;
+
+  async function receiveAll(max = 10) {
+    const answer = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    return answer.Messages ?? [];
+  }
+
+  async function post(body: string | Buffer, headers: Record<string, string> = {}) {
+    const response = await fetch(`${baseUrl}/webhook/stripe`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // not JSON
+    }
+    return { status: response.status, json, headers: response.headers };
+  }
+
+  before(async () => {
+    sqsServer = await startSqsServer();
+    ({ queueUrl } = await sqsServer.createQueue(`ingest-${Date.now()}`));
+    sqs = createSqsClient({ region: "us-east-1", endpoint: sqsServer.endpoint });
+    // Credentials for the SDK's default chain.
+    process.env.AWS_ACCESS_KEY_ID ??= "test";
+    process.env.AWS_SECRET_ACCESS_KEY ??= "test";
+    metrics = createMetrics({ collectDefaults: false });
+    const queue = new SqsEnqueueBatcher({ sqs, queueUrl, metrics, windowMs: 2 });
+    const receive = createWebhookReceiver({ queue, clock: systemClock, secrets: [SECRET, ROTATED], toleranceSeconds: 300 });
+    const app = createWebApp({
+      receive,
+      metrics,
+      logger: createLogger({ silent: true }),
+      checks: [queueReadinessCheck(sqs, queueUrl)],
+      bodyLimitBytes: 1024 * 1024,
+    });
+    server = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    server?.close();
+    sqs?.destroy();
+    await sqsServer?.stop();
+  });
+
+  it("a signed event gets 200 and exactly one message whose body is the event, byte for byte", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_ingest1", object: "customer" }), null, 2);
+    const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET), "x-request-id": "req-abc-1" });
+    expect(response.status).to.equal(200);
+    expect(response.headers.get("x-request-id")).to.equal("req-abc-1");
+    const messages = await receiveAll();
+    expect(messages).to.have.length(1);
+    const [message] = messages;
+    expect(message?.Body).to.equal(payload);
+    const event = JSON.parse(payload) as { id: string };
+    expect(message?.MessageAttributes?.event_id?.StringValue).to.equal(event.id);
+    expect(message?.MessageAttributes?.event_type?.StringValue).to.equal("customer.updated");
+    expect(message?.MessageAttributes?.correlation_id?.StringValue).to.equal("req-abc-1");
+  });
+
+  it("accepts a signature made with the second configured secret (rotation)", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_rot", object: "customer" }));
+    const response = await post(payload, { "stripe-signature": signPayload(payload, ROTATED) });
+    expect(response.status).to.equal(200);
+    expect(await receiveAll()).to.have.length(1);
+  });
+
+  it("accepts a header carrying several v1 signatures when one of them matches", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_multi", object: "customer" }));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const good = signPayload(payload, SECRET, timestamp).split(",").find((part) => part.startsWith("v1="));
+    const header = `t=${timestamp},v1=${"0".repeat(64)},${good}`;
+    const response = await post(payload, { "stripe-signature": header });
+    expect(response.status).to.equal(200);
+    expect(await receiveAll()).to.have.length(1);
+  });
+
+  it("refuses a tampered body with 400 and a reason, and enqueues nothing", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_t", object: "customer" }));
+    const header = signPayload(payload, SECRET);
+    const response = await post(payload.replace("cus_t", "cus_x"), { "stripe-signature": header });
+    expect(response.status).to.equal(400);
+    expect(response.json.error).to.equal("no_matching_signature");
+    expect(await receiveAll()).to.have.length(0);
+  });
+
+  it("refuses a missing Stripe-Signature header with 400", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_m", object: "customer" }));
+    const response = await post(payload);
+    expect(response.status).to.equal(400);
+    expect(response.json.error).to.equal("missing_signature");
+  });
+
+  it("refuses a signature made with an unknown secret with 400", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_u", object: "customer" }));
+    const response = await post(payload, { "stripe-signature": signPayload(payload, "whsec_someone_else") });
+    expect(response.status).to.equal(400);
+    expect(response.json.error).to.equal("no_matching_signature");
+  });
+
+  it("refuses a header without a timestamp or v1 signature with 400", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_h", object: "customer" }));
+    const response = await post(payload, { "stripe-signature": "garbage" });
+    expect(response.status).to.equal(400);
+    expect(response.json.error).to.equal("malformed_signature");
+  });
+
+  it("refuses a 10-minute-old timestamp with 400 even when the signature matches", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_old", object: "customer" }));
+    const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600;
+    const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET, tenMinutesAgo) });
+    expect(response.status).to.equal(400);
+    expect(response.json.error).to.equal("timestamp_outside_tolerance");
+    expect(await receiveAll()).to.have.length(0);
+  });
+
+  it("refuses a correctly signed body that is not JSON with 400", async () => {
+    const payload = "this is not json";
+    const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET) });
+    expect(response.status).to.equal(400);
+    expect(response.json.error).to.equal("invalid_event");
+  });
+
+  it("refuses correctly signed JSON that is not an event with 400 naming what is missing", async () => {
+    const payload = JSON.stringify({ hello: "world" });
+    const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET) });
+    expect(response.status).to.equal(400);
+    expect(String(response.json.message)).to.include("id").and.include("data.object");
+  });
+
+  it("refuses a 2 MiB body with 413", async () => {
+    const big = Buffer.alloc(2 * 1024 * 1024, "a");
+    const response = await post(big, { "stripe-signature": signPayload(big.toString(), SECRET) });
+    expect(response.status).to.equal(413);
+  });
+
+  it("acknowledges an event type without a handler with 200 and does not queue it", async () => {
+    const payload = JSON.stringify(makeEvent("invoice.finalized", { id: "in_1", object: "invoice" }));
+    const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET) });
+    expect(response.status).to.equal(200);
+    expect(response.json.outcome).to.equal("ignored");
+    expect(await receiveAll()).to.have.length(0);
+  });
+
+  it("coalesces concurrent requests into SendMessageBatch calls and every request still gets its 200", async () => {
+    const before = await metrics.enqueueBatchSize.get();
+    const beforeCount = before.values.find((v) => v.metricName === "sqs_enqueue_batch_size_count")?.value ?? 0;
+    const payloads = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify(makeEvent("payment_intent.succeeded", { id: `pi_${i}`, object: "payment_intent", customer: "cus_c" })),
+    );
+    const responses = await Promise.all(payloads.map((p) => post(p, { "stripe-signature": signPayload(p, SECRET) })));
+    expect(responses.map((r) => r.status)).to.deep.equal(payloads.map(() => 200));
+    const after = await metrics.enqueueBatchSize.get();
+    const afterCount = after.values.find((v) => v.metricName === "sqs_enqueue_batch_size_count")?.value ?? 0;
+    expect(afterCount - beforeCount).to.be.lessThan(20);
+    const bodies = new Set<string>();
+    for (let i = 0; i < 5 && bodies.size < 20; i++) for (const m of await receiveAll()) bodies.add(m.Body ?? "");
+    expect(bodies).to.have.lengthOf(20);
+  });
+
+  it("a partial batch failure fails only the request whose message SQS refused", async () => {
+    // U+FFFF is valid in JSON but outside the characters SQS accepts in a message body.
+    const refused = JSON.stringify(makeEvent("customer.updated", { id: "cus_bad", object: "customer", name: "x\uffff" }))
+      .replace("\\uffff", "\uffff");
+    expect(refused).to.include("\uffff");
+    const fine = Array.from({ length: 4 }, (_, i) =>
+      JSON.stringify(makeEvent("customer.updated", { id: `cus_ok${i}`, object: "customer" })),
+    );
+    const all = [fine[0]!, fine[1]!, refused, fine[2]!, fine[3]!];
+    const responses = await Promise.all(all.map((p) => post(p, { "stripe-signature": signPayload(p, SECRET) })));
+    expect(responses.map((r) => r.status)).to.deep.equal([200, 200, 503, 200, 200]);
+    const bodies = new Set<string>();
+    for (let i = 0; i < 5 && bodies.size < 4; i++) for (const m of await receiveAll()) bodies.add(m.Body ?? "");
+    expect([...bodies].sort()).to.deep.equal([...fine].sort());
+  });
+
+  it("/metrics shows webhook counters by event type and outcome", async () => {
+    const response = await fetch(`${baseUrl}/metrics`);
+    const text = await response.text();
+    expect(text).to.match(/stripe_webhooks_total\{event_type="customer.updated",outcome="accepted"\} \d+/);
+    expect(text).to.match(/stripe_webhooks_total\{event_type="unknown",outcome="invalid_signature"\} \d+/);
+    expect(text).to.include("sqs_enqueue_duration_seconds_bucket");
+  });
+
+  it("/health/ready is 200 with SQS up", async () => {
+    const response = await fetch(`${baseUrl}/health/ready`);
+    expect(response.status).to.equal(200);
+    const body = (await response.json()) as { dependencies: Record<string, { status: string }> };
+    expect(body.dependencies.sqs?.status).to.equal("up");
+  });
+
+  describe("with the queue server stopped", () => {
+    before(async () => {
+      await sqsServer.stop();
+    });
+
+    it("answers 503 to a signed event, never 2xx", async () => {
+      const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_down", object: "customer" }));
+      const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET) });
+      expect(response.status).to.equal(503);
+      expect(response.json.error).to.equal("enqueue_failed");
+    });
+
+    it("/health/ready answers 503 and names the failed dependency", async () => {
+      const response = await fetch(`${baseUrl}/health/ready`);
+      expect(response.status).to.equal(503);
+      const body = (await response.json()) as { dependencies: Record<string, { status: string; detail?: string }> };
+      expect(body.dependencies.sqs?.status).to.equal("down");
+      expect(body.dependencies.sqs?.detail).to.be.a("string").and.not.equal("");
+    });
+
+    it("/health/live still answers 200: the process is alive", async () => {
+      expect((await fetch(`${baseUrl}/health/live`)).status).to.equal(200);
+    });
+  });
+});
