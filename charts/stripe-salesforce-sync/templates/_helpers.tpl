@@ -1,0 +1,254 @@
+{{/*
+Expand the name of the chart.
+*/}}
+{{- define "stripe-salesforce-sync.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Create a default fully qualified app name.
+We truncate at 63 chars because some Kubernetes name fields are limited to this (by the DNS naming spec).
+If release name contains chart name it will be used as a full name.
+*/}}
+{{- define "stripe-salesforce-sync.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of a component's objects: fullname cut so that "-<component>" still fits in 63 characters.
+Usage: include "stripe-salesforce-sync.componentName" (list . "webhook")
+*/}}
+{{- define "stripe-salesforce-sync.componentName" -}}
+{{- $root := index . 0 }}
+{{- $component := index . 1 }}
+{{- printf "%s-%s" (include "stripe-salesforce-sync.fullname" $root | trunc (int (sub 62 (len $component))) | trimSuffix "-") $component }}
+{{- end }}
+
+{{/*
+Create chart name and version as used by the chart label.
+*/}}
+{{- define "stripe-salesforce-sync.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Common labels
+*/}}
+{{- define "stripe-salesforce-sync.labels" -}}
+helm.sh/chart: {{ include "stripe-salesforce-sync.chart" . }}
+{{ include "stripe-salesforce-sync.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ include "stripe-salesforce-sync.name" . }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Selector labels
+*/}}
+{{- define "stripe-salesforce-sync.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "stripe-salesforce-sync.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels of a component's objects.
+Usage: include "stripe-salesforce-sync.componentLabels" (list . "webhook")
+*/}}
+{{- define "stripe-salesforce-sync.componentLabels" -}}
+{{ include "stripe-salesforce-sync.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{/*
+Selector labels of a component's pods.
+Usage: include "stripe-salesforce-sync.componentSelectorLabels" (list . "webhook")
+*/}}
+{{- define "stripe-salesforce-sync.componentSelectorLabels" -}}
+{{ include "stripe-salesforce-sync.selectorLabels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{/*
+Create the name of the service account to use
+*/}}
+{{- define "stripe-salesforce-sync.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "stripe-salesforce-sync.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The image to use
+*/}}
+{{- define "stripe-salesforce-sync.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Name of the development Secret created from secrets.values.
+*/}}
+{{- define "stripe-salesforce-sync.devSecretName" -}}
+{{- include "stripe-salesforce-sync.componentName" (list . "dev-secrets") }}
+{{- end }}
+
+{{/*
+Secret holding the Stripe keys.
+*/}}
+{{- define "stripe-salesforce-sync.stripeSecretName" -}}
+{{- if .Values.secrets.stripe.existingSecret }}
+{{- .Values.secrets.stripe.existingSecret }}
+{{- else if .Values.secrets.create }}
+{{- include "stripe-salesforce-sync.devSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Secret holding the Salesforce credentials.
+*/}}
+{{- define "stripe-salesforce-sync.salesforceSecretName" -}}
+{{- if .Values.secrets.salesforce.existingSecret }}
+{{- .Values.secrets.salesforce.existingSecret }}
+{{- else if .Values.secrets.create }}
+{{- include "stripe-salesforce-sync.devSecretName" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+REDIS_URL: the Bitnami master service (named after redis.fullnameOverride) or externalRedis.url.
+*/}}
+{{- define "stripe-salesforce-sync.redisUrl" -}}
+{{- if .Values.redis.enabled }}
+{{- $port := dig "master" "service" "ports" "redis" 6379 (.Values.redis | toYaml | fromYaml) }}
+{{- printf "redis://%s-master.%s.svc.cluster.local:%v/0" .Values.redis.fullnameOverride .Release.Namespace $port }}
+{{- else }}
+{{- .Values.externalRedis.url }}
+{{- end }}
+{{- end }}
+
+{{/*
+Secret holding the Redis password; empty when Redis runs without a password.
+*/}}
+{{- define "stripe-salesforce-sync.redisSecretName" -}}
+{{- if .Values.redis.enabled }}
+{{- if .Values.redis.auth.enabled }}
+{{- default .Values.redis.fullnameOverride .Values.redis.auth.existingSecret }}
+{{- end }}
+{{- else }}
+{{- .Values.externalRedis.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/*
+Key of the Redis password in its Secret (the Bitnami chart's generated Secret uses "redis-password").
+*/}}
+{{- define "stripe-salesforce-sync.redisSecretKey" -}}
+{{- if .Values.redis.enabled }}
+{{- if .Values.redis.auth.existingSecret }}
+{{- .Values.redis.auth.existingSecretPasswordKey }}
+{{- else }}
+{{- "redis-password" }}
+{{- end }}
+{{- else }}
+{{- .Values.externalRedis.existingSecretPasswordKey }}
+{{- end }}
+{{- end }}
+
+{{/*
+Worker grace period: derived from the drain bound unless set.
+*/}}
+{{- define "stripe-salesforce-sync.workerGracePeriod" -}}
+{{- if kindIs "invalid" .Values.worker.terminationGracePeriodSeconds }}
+{{- add (int .Values.worker.shutdownTimeoutSeconds) 15 }}
+{{- else }}
+{{- int .Values.worker.terminationGracePeriodSeconds }}
+{{- end }}
+{{- end }}
+
+{{/*
+Environment shared by both components (non-secret settings).
+*/}}
+{{- define "stripe-salesforce-sync.sharedEnv" -}}
+- name: NODE_ENV
+  value: {{ .Values.config.nodeEnv | quote }}
+- name: LOG_LEVEL
+  value: {{ .Values.config.logLevel | quote }}
+- name: SQS_QUEUE_URL
+  value: {{ .Values.config.sqs.queueUrl | quote }}
+- name: AWS_REGION
+  value: {{ .Values.config.aws.region | quote }}
+{{- with .Values.config.sqs.endpointUrl }}
+- name: AWS_ENDPOINT_URL_SQS
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.secrets.aws.existingSecret }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.secrets.aws.accessKeyIdKey }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.secrets.aws.secretAccessKeyKey }}
+{{- end }}
+{{- with .Values.config.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Volume and mount for /tmp, the only writable path.
+*/}}
+{{- define "stripe-salesforce-sync.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end }}
+
+{{/*
+Topology spread constraints with the component's selector labels filled in.
+Usage: include "stripe-salesforce-sync.topologySpread" (list . "webhook" .Values.webhook.topologySpreadConstraints)
+*/}}
+{{- define "stripe-salesforce-sync.topologySpread" -}}
+{{- $root := index . 0 }}
+{{- $component := index . 1 }}
+{{- $constraints := list }}
+{{- range (index . 2) }}
+{{- $c := deepCopy . }}
+{{- if not (hasKey $c "labelSelector") }}
+{{- $_ := set $c "labelSelector" (dict "matchLabels" (include "stripe-salesforce-sync.componentSelectorLabels" (list $root $component) | fromYaml)) }}
+{{- end }}
+{{- $constraints = append $constraints $c }}
+{{- end }}
+{{- with $constraints }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Last path segment of a queue URL (the queue name CloudWatch reports).
+*/}}
+{{- define "stripe-salesforce-sync.queueNameOf" -}}
+{{- regexReplaceAll "^.*/" (trimSuffix "/" .) "" }}
+{{- end }}

@@ -1,0 +1,98 @@
+{{/*
+Reject contradictory or incomplete settings before anything renders.
+Each message names the values to change.
+*/}}
+{{- define "stripe-salesforce-sync.validate" -}}
+{{- $errors := list }}
+
+{{- if not .Values.config.sqs.queueUrl }}
+{{- $errors = append $errors "config.sqs.queueUrl is required: the SQS queue both components and the KEDA trigger use." }}
+{{- end }}
+{{- if not .Values.config.aws.region }}
+{{- $errors = append $errors "config.aws.region is required: the AWS region of the queue." }}
+{{- end }}
+
+{{- if and .Values.redis.enabled .Values.externalRedis.url }}
+{{- $errors = append $errors "redis.enabled and externalRedis.url are both set: choose the bundled Redis or an external one, not both." }}
+{{- end }}
+{{- if and (not .Values.redis.enabled) (not .Values.externalRedis.url) }}
+{{- $errors = append $errors "no Redis configured: set redis.enabled=true or externalRedis.url." }}
+{{- end }}
+{{- if regexMatch "^rediss?://[^/@]*:[^/@]+@" .Values.externalRedis.url }}
+{{- $errors = append $errors "externalRedis.url carries a password: remove it from the URL and put it in externalRedis.existingSecret." }}
+{{- end }}
+
+{{- if and .Values.keda.enabled (not .Values.worker.autoscaling.enabled) }}
+{{- $errors = append $errors "keda.enabled=true conflicts with worker.autoscaling.enabled=false: KEDA would own the worker's replicas; set both true, or both false to run worker.replicaCount." }}
+{{- end }}
+{{- if and .Values.worker.autoscaling.enabled (not .Values.keda.enabled) }}
+{{- $errors = append $errors "worker.autoscaling.enabled=true needs keda.enabled=true: the worker scales on queue depth through KEDA; set both false to run worker.replicaCount." }}
+{{- end }}
+{{- if gt (int .Values.worker.autoscaling.minReplicaCount) (int .Values.worker.autoscaling.maxReplicaCount) }}
+{{- $errors = append $errors "worker.autoscaling.minReplicaCount is above worker.autoscaling.maxReplicaCount." }}
+{{- end }}
+{{- if and .Values.keda.enabled (eq .Values.keda.triggerAuthentication.type "secret") (not .Values.keda.triggerAuthentication.secret.name) }}
+{{- $errors = append $errors "keda.triggerAuthentication.type=secret needs keda.triggerAuthentication.secret.name: the existing Secret with the AWS keys KEDA reads the queue with." }}
+{{- end }}
+{{- if and .Values.keda.enabled (eq .Values.keda.triggerAuthentication.type "podIdentity") (not .Values.keda.triggerAuthentication.podIdentity.roleArn) (not .Values.keda.triggerAuthentication.podIdentity.identityOwner) }}
+{{- $errors = append $errors "keda.triggerAuthentication.type=podIdentity needs podIdentity.roleArn or podIdentity.identityOwner." }}
+{{- end }}
+
+{{- if not (kindIs "invalid" .Values.worker.terminationGracePeriodSeconds) }}
+{{- if le (int .Values.worker.terminationGracePeriodSeconds) (int .Values.worker.shutdownTimeoutSeconds) }}
+{{- $errors = append $errors (printf "worker.terminationGracePeriodSeconds (%v) must be above worker.shutdownTimeoutSeconds (%v), or Kubernetes kills the worker mid-drain; leave it empty to derive shutdownTimeoutSeconds + 15." .Values.worker.terminationGracePeriodSeconds .Values.worker.shutdownTimeoutSeconds) }}
+{{- end }}
+{{- end }}
+{{- if gt (int .Values.worker.shutdownTimeoutSeconds) (int .Values.worker.visibilityTimeoutSeconds) }}
+{{- $errors = append $errors "worker.shutdownTimeoutSeconds is above worker.visibilityTimeoutSeconds: messages still draining would become visible to other workers." }}
+{{- end }}
+
+{{- with .Values.webhook.ingress }}
+{{- if .enabled }}
+{{- if and .tls (not .hosts) }}
+{{- $errors = append $errors "webhook.ingress.tls is set but webhook.ingress.hosts is empty: TLS needs the host names it serves." }}
+{{- end }}
+{{- range .tls }}
+{{- if not .hosts }}
+{{- $errors = append $errors "every webhook.ingress.tls entry needs hosts." }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if and .Values.webhook.autoscaling.enabled (gt (int .Values.webhook.autoscaling.minReplicas) (int .Values.webhook.autoscaling.maxReplicas)) }}
+{{- $errors = append $errors "webhook.autoscaling.minReplicas is above webhook.autoscaling.maxReplicas." }}
+{{- end }}
+
+{{- if and .Values.webhook.enabled (not (include "stripe-salesforce-sync.stripeSecretName" .)) }}
+{{- $errors = append $errors "the webhook needs the Stripe signing secret: set secrets.stripe.existingSecret (or secrets.create=true for development only)." }}
+{{- end }}
+{{- if .Values.worker.enabled }}
+{{- if not (include "stripe-salesforce-sync.salesforceSecretName" .) }}
+{{- $errors = append $errors "the worker needs Salesforce credentials: set secrets.salesforce.existingSecret (or secrets.create=true for development only)." }}
+{{- end }}
+{{- $sf := .Values.secrets.salesforce }}
+{{- $flow := .Values.config.salesforce.authFlow }}
+{{- if and (ne $flow "client_credentials") (not .Values.config.salesforce.username) }}
+{{- $errors = append $errors (printf "config.salesforce.authFlow=%s needs config.salesforce.username." $flow) }}
+{{- end }}
+{{- if and (eq $flow "jwt") (not $sf.privateKeyKey) }}
+{{- $errors = append $errors "config.salesforce.authFlow=jwt needs secrets.salesforce.privateKeyKey: the key of the PEM private key in the Salesforce Secret." }}
+{{- end }}
+{{- if and (eq $flow "password") (not $sf.passwordKey) }}
+{{- $errors = append $errors "config.salesforce.authFlow=password needs secrets.salesforce.passwordKey." }}
+{{- end }}
+{{- if and (has $flow (list "client_credentials" "password")) (not $sf.clientSecretKey) }}
+{{- $errors = append $errors (printf "config.salesforce.authFlow=%s needs secrets.salesforce.clientSecretKey." $flow) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.secrets.create (or .Values.secrets.stripe.existingSecret .Values.secrets.salesforce.existingSecret) }}
+{{- $errors = append $errors "secrets.create=true conflicts with secrets.stripe.existingSecret / secrets.salesforce.existingSecret: use existing Secrets or the development Secret, not both." }}
+{{- end }}
+{{- if and (not .Values.webhook.enabled) (not .Values.worker.enabled) }}
+{{- $errors = append $errors "webhook.enabled and worker.enabled are both false: nothing to deploy." }}
+{{- end }}
+
+{{- if $errors }}
+{{- fail (printf "\n\nstripe-salesforce-sync: invalid values:\n  - %s\n" (join "\n  - " $errors)) }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the tools the chart checks (test/chart) need into .tmp/bin, from the Go module proxy:
+#   helm        renders and lints charts/stripe-salesforce-sync
+#   kubeconform (optional, --with-kubeconform) for checks against a cluster's schemas where they can be downloaded;
+#               the tests validate offline with the kubernetes-models npm packages instead.
+# Usage: scripts/install-chart-tools.sh [--with-kubeconform]
+set -euo pipefail
+
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+KUBECONFORM_VERSION="${KUBECONFORM_VERSION:-v0.7.0}"
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin_dir="${repo_root}/.tmp/bin"
+mkdir -p "${bin_dir}"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "install-chart-tools: Go is required (https://go.dev/dl/) to build helm from the module proxy" >&2
+  exit 1
+fi
+
+# A helm built from source reports "v3.22" without the patch number; any v3.22 build is fine.
+if [[ -x "${bin_dir}/helm" ]] && "${bin_dir}/helm" version --short 2>/dev/null | grep -q "^${HELM_VERSION%.*}"; then
+  echo "install-chart-tools: helm already in ${bin_dir}"
+else
+  echo "install-chart-tools: building helm ${HELM_VERSION} into ${bin_dir}"
+  GOBIN="${bin_dir}" GOFLAGS="-buildvcs=false" go install "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
+fi
+
+if [[ "${1:-}" == "--with-kubeconform" ]]; then
+  if [[ -x "${bin_dir}/kubeconform" ]]; then
+    echo "install-chart-tools: kubeconform already in ${bin_dir}"
+  else
+    echo "install-chart-tools: building kubeconform ${KUBECONFORM_VERSION} into ${bin_dir}"
+    GOBIN="${bin_dir}" GOFLAGS="-buildvcs=false" go install "github.com/yannh/kubeconform/cmd/kubeconform@${KUBECONFORM_VERSION}"
+  fi
+fi
+
+"${bin_dir}/helm" version --short

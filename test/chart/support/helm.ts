@@ -1,0 +1,149 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+
+/** Repository root (two levels above test/chart/support). */
+export const repoRoot = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+/** The chart as users install it. */
+export const chartDir = join(repoRoot, "charts", "stripe-salesforce-sync");
+/** Values files rendered by every scenario check. */
+export const ciValuesDir = join(chartDir, "ci");
+/** Kubernetes version passed to `helm template`/`helm lint` (a source-built helm defaults to an old one). */
+export const kubeVersion = "1.31.0";
+/** Release name and namespace the scenarios render with. */
+export const release = { name: "sync", namespace: "payments" };
+
+/** One rendered Kubernetes object. */
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  // Tests read deep into specs; the schemas check their shape.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [key: string]: any;
+}
+
+/** Result of a helm command that may fail. */
+export interface HelmResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+/** Finds helm in .tmp/bin or on PATH, running scripts/install-chart-tools.sh once when missing. */
+export function ensureHelm(): string {
+  const local = join(repoRoot, ".tmp", "bin", "helm");
+  if (existsSync(local)) return local;
+  const onPath = findOnPath("helm");
+  if (onPath) return onPath;
+  execFileSync(join(repoRoot, "scripts", "install-chart-tools.sh"), { stdio: "inherit", cwd: repoRoot });
+  if (existsSync(local)) return local;
+  throw new Error(
+    "helm not found in .tmp/bin or on PATH, and scripts/install-chart-tools.sh did not install it",
+  );
+}
+
+/**
+ * Copies the chart to a temporary directory without its `dependencies:` (the Bitnami Redis chart
+ * lives in an OCI registry these checks cannot reach). The Redis wiring is still checked through
+ * its naming convention (`<redis.fullnameOverride>-master`).
+ */
+export function copyChartWithoutDependencies(): { dir: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), "ssc-chart-"));
+  const dir = join(root, "stripe-salesforce-sync");
+  cpSync(chartDir, dir, { recursive: true, filter: (src) => !src.startsWith(join(chartDir, "charts")) });
+  const chartYamlPath = join(dir, "Chart.yaml");
+  const chartYaml = parseYaml(readFileSync(chartYamlPath, "utf8")) as Record<string, unknown>;
+  if (!Array.isArray(chartYaml.dependencies) || chartYaml.dependencies.length === 0) {
+    throw new Error("Chart.yaml declares no dependencies: the Redis dependency is missing");
+  }
+  delete chartYaml.dependencies;
+  writeFileSync(chartYamlPath, JSON.stringify(chartYaml, null, 2));
+  return { dir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Runs helm and returns its status and output without throwing. */
+export function runHelm(helm: string, args: string[]): HelmResult {
+  const result = spawnSync(helm, args, { encoding: "utf8", cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Values overrides by dotted path; each value is passed as JSON (`--set-json`), so arrays and objects work. */
+export type Overrides = Record<string, unknown>;
+
+/** Flattens overrides into helm arguments. */
+function setArgs(set: Overrides): string[] {
+  return Object.entries(set).flatMap(([key, value]) => ["--set-json", `${key}=${JSON.stringify(value)}`]);
+}
+
+/** Runs `helm template` with the given values files and `--set-json` overrides. */
+export function template(
+  helm: string,
+  chart: string,
+  valuesFiles: string[],
+  set: Overrides = {},
+): HelmResult {
+  return runHelm(helm, [
+    "template",
+    release.name,
+    chart,
+    "--namespace",
+    release.namespace,
+    "--kube-version",
+    kubeVersion,
+    ...valuesFiles.flatMap((file) => ["--values", file]),
+    ...setArgs(set),
+  ]);
+}
+
+/** Renders and parses; throws with helm's message when rendering fails. */
+export function render(helm: string, chart: string, valuesFiles: string[], set: Overrides = {}): K8sObject[] {
+  const result = template(helm, chart, valuesFiles, set);
+  if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
+  return parseManifests(result.stdout);
+}
+
+/** Parses a multi-document YAML stream into objects, dropping empty documents. */
+export function parseManifests(text: string): K8sObject[] {
+  return parseAllDocuments(text)
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`invalid YAML rendered: ${doc.errors[0]?.message}`);
+      return doc.toJS() as K8sObject | null;
+    })
+    .filter((obj): obj is K8sObject => obj !== null && typeof obj === "object");
+}
+
+/** The only object of `kind` whose name ends with `suffix`; fails when there is not exactly one. */
+export function findOne(objects: K8sObject[], kind: string, suffix = ""): K8sObject {
+  const matches = objects.filter((o) => o.kind === kind && o.metadata.name.endsWith(suffix));
+  if (matches.length !== 1) {
+    throw new Error(
+      `expected one ${kind} named *${suffix}, found ${matches.map((m) => m.metadata.name).join(", ") || "none"}`,
+    );
+  }
+  return matches[0]!;
+}
+
+/** Value of env `name` in a container, or undefined. */
+export function envValue(
+  container: { env?: { name: string; value?: string }[] },
+  name: string,
+): string | undefined {
+  return container.env?.find((e) => e.name === name)?.value;
+}

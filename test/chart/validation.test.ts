@@ -1,0 +1,114 @@
+import { expect } from "chai";
+import { join } from "node:path";
+import {
+  ciValuesDir,
+  copyChartWithoutDependencies,
+  ensureHelm,
+  template,
+  type Overrides,
+} from "./support/helm.js";
+
+/** Contradictory or incomplete settings, each with the words its error must contain. */
+const rejected: { what: string; base?: string; set: Overrides; message: RegExp }[] = [
+  {
+    what: "the bundled Redis and an external Redis at once",
+    set: { "externalRedis.url": "redis://elsewhere:6379/0" },
+    message: /redis\.enabled and externalRedis\.url are both set/,
+  },
+  {
+    what: "no Redis at all",
+    set: { "redis.enabled": false },
+    message: /no Redis configured/,
+  },
+  {
+    what: "a password inside externalRedis.url",
+    set: { "redis.enabled": false, "externalRedis.url": "redis://:hunter2@elsewhere:6379/0" },
+    message: /externalRedis\.url carries a password/,
+  },
+  {
+    what: "KEDA on with worker autoscaling off",
+    set: { "keda.enabled": true, "worker.autoscaling.enabled": false },
+    message: /keda\.enabled=true conflicts with worker\.autoscaling\.enabled=false/,
+  },
+  {
+    what: "worker autoscaling on without KEDA",
+    set: { "keda.enabled": false, "worker.autoscaling.enabled": true },
+    message: /worker\.autoscaling\.enabled=true needs keda\.enabled=true/,
+  },
+  {
+    what: "a worker grace period equal to its drain bound",
+    set: { "worker.shutdownTimeoutSeconds": 30, "worker.terminationGracePeriodSeconds": 30 },
+    message:
+      /worker\.terminationGracePeriodSeconds \(30\) must be above worker\.shutdownTimeoutSeconds \(30\)/,
+  },
+  {
+    what: "a worker grace period below its drain bound",
+    set: { "worker.shutdownTimeoutSeconds": 40, "worker.terminationGracePeriodSeconds": 20 },
+    message: /must be above worker\.shutdownTimeoutSeconds/,
+  },
+  {
+    what: "ingress TLS without hosts",
+    set: {
+      "webhook.ingress.enabled": true,
+      "webhook.ingress.tls": [{ secretName: "tls" }],
+    },
+    message: /webhook\.ingress\.tls is set but webhook\.ingress\.hosts is empty/,
+  },
+  {
+    what: "secret-based KEDA trigger authentication without a Secret name",
+    set: { "keda.triggerAuthentication.type": "secret" },
+    message: /keda\.triggerAuthentication\.type=secret needs keda\.triggerAuthentication\.secret\.name/,
+  },
+  {
+    what: "no queue URL",
+    set: { "config.sqs.queueUrl": "" },
+    message: /config\.sqs\.queueUrl is required/,
+  },
+  {
+    what: "no Stripe Secret",
+    set: { "secrets.stripe.existingSecret": "" },
+    message: /the webhook needs the Stripe signing secret/,
+  },
+  {
+    what: "the JWT flow without a private key",
+    set: { "config.salesforce.authFlow": "jwt", "config.salesforce.username": "u@example.com" },
+    message: /authFlow=jwt needs secrets\.salesforce\.privateKeyKey/,
+  },
+  {
+    what: "a drain bound above the visibility timeout",
+    set: { "worker.shutdownTimeoutSeconds": 120, "worker.visibilityTimeoutSeconds": 60 },
+    message: /worker\.shutdownTimeoutSeconds is above worker\.visibilityTimeoutSeconds/,
+  },
+  {
+    what: "a values key the schema does not know",
+    set: { "worker.replicas": 3 },
+    message: /at '\/worker': additional properties 'replicas' not allowed/,
+  },
+];
+
+describe("the Helm chart's validation", function () {
+  let helm: string;
+  let chart: { dir: string; cleanup: () => void };
+  const defaults = join(ciValuesDir, "default-values.yaml");
+
+  before(function () {
+    this.timeout(15 * 60 * 1000);
+    helm = ensureHelm();
+    chart = copyChartWithoutDependencies();
+  });
+
+  after(() => chart?.cleanup());
+
+  it("accepts the default scenario (the baseline every rejection below changes one thing in)", () => {
+    const result = template(helm, chart.dir, [defaults]);
+    expect(result.status, result.stderr).to.equal(0);
+  });
+
+  for (const { what, set, message } of rejected) {
+    it(`rejects ${what}`, () => {
+      const result = template(helm, chart.dir, [defaults], set);
+      expect(result.status, "helm template must fail").to.not.equal(0);
+      expect(result.stderr).to.match(message);
+    });
+  }
+});
