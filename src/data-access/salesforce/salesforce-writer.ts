@@ -35,5 +35,9 @@ export interface SalesforceWriter {
    * calls of at most 200 records. Each record must carry `externalIdField`. Results come back in
    * the order of `records`.
    */
-  upsert(objectName: string, externalIdField: string, records: SalesforceRecord[]): Promise<UpsertRecordResult[]>;
+  upsert(
+    objectName: string,
+    externalIdField: string,
+    records: SalesforceRecord[],
+  ): Promise<UpsertRecordResult[]>;
 }

@@ -1,0 +1,274 @@
+import { systemClock, type Clock } from "../../shared/clock.js";
+import { RetryableSyncError } from "../../shared/errors.js";
+import type { Logger } from "../../shared/logger.js";
+import type { Metrics } from "../../shared/metrics.js";
+import {
+  requestSalesforceToken,
+  type SalesforceAuthOptions,
+  type SalesforceToken,
+} from "./salesforce-auth.js";
+import { isRetryableRecordError, toSyncError } from "./salesforce-errors.js";
+import type { TokenCache } from "./token-cache.js";
+import type {
+  SalesforceRecord,
+  SalesforceRecordError,
+  SalesforceWriter,
+  UpsertRecordResult,
+} from "./salesforce-writer.js";
+
+/** Constructor options of the Salesforce client. */
+export interface SalesforceClientOptions {
+  /** Login URL and credentials for the OAuth token request. */
+  auth: SalesforceAuthOptions;
+  /** REST API version such as `62.0`; 46.0 or later for collections upsert. */
+  apiVersion: string;
+  /** Where the access token is shared (Redis in production, memory locally). */
+  tokenCache: TokenCache;
+  logger: Logger;
+  metrics?: Metrics;
+  /** HTTP client (default global `fetch`). */
+  fetch?: typeof fetch;
+  clock?: Clock;
+  /** Records per collections call, at most 200 (default 200; config.worker.maxRecordsPerCall). */
+  maxRecordsPerCall?: number;
+  /** Timeout of each HTTP request in ms (default 30000). */
+  requestTimeoutMs?: number;
+}
+
+/** A SOQL answer, all pages joined. */
+export interface QueryResult<T = Record<string, unknown>> {
+  totalSize: number;
+  done: boolean;
+  records: T[];
+}
+
+/** The part of a describe answer the project reads; the rest is passed through untyped. */
+export interface DescribeResult {
+  name: string;
+  fields: Array<{
+    name: string;
+    type: string;
+    length?: number;
+    externalId?: boolean;
+    [key: string]: unknown;
+  }>;
+  [key: string]: unknown;
+}
+
+interface CollectionResult {
+  id?: string | null;
+  success?: boolean;
+  created?: boolean;
+  errors?: Array<{ statusCode?: string; message?: string; fields?: string[] }>;
+}
+
+const MAX_COLLECTION_SIZE = 200;
+
+/**
+ * Splits records into calls of at most `size`, in order; a record whose external id is already in
+ * the current call starts the next one, so Salesforce never sees the same id twice in one call
+ * (DUPLICATE_EXTERNAL_ID) and the later write still lands after the earlier one.
+ */
+export function chunkRecords(
+  records: SalesforceRecord[],
+  externalIdField: string,
+  size: number,
+): Array<Array<{ index: number; record: SalesforceRecord }>> {
+  const chunks: Array<Array<{ index: number; record: SalesforceRecord }>> = [];
+  let current: Array<{ index: number; record: SalesforceRecord }> = [];
+  let seen = new Set<string>();
+  records.forEach((record, index) => {
+    const externalId = String(record[externalIdField]);
+    if (current.length >= size || seen.has(externalId)) {
+      chunks.push(current);
+      current = [];
+      seen = new Set();
+    }
+    current.push({ index, record });
+    seen.add(externalId);
+  });
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Salesforce REST client: upserts through sObject Collections, plus query and describe.
+ * It talks HTTP with `fetch` rather than jsforce because jsforce never retries PATCH, can loop on a
+ * 401 that outlives a refresh, and resolves to bodies only, while we need each status code.
+ */
+export class SalesforceClient implements SalesforceWriter {
+  private readonly doFetch: typeof fetch;
+  private readonly clock: Clock;
+  private readonly maxRecordsPerCall: number;
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly options: SalesforceClientOptions) {
+    this.doFetch = options.fetch ?? fetch;
+    this.clock = options.clock ?? systemClock;
+    this.maxRecordsPerCall = Math.min(options.maxRecordsPerCall ?? MAX_COLLECTION_SIZE, MAX_COLLECTION_SIZE);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30000;
+  }
+
+  /** Upserts `records` by `externalIdField` with allOrNone false; results in the order of `records`. */
+  async upsert(
+    objectName: string,
+    externalIdField: string,
+    records: SalesforceRecord[],
+  ): Promise<UpsertRecordResult[]> {
+    const results: UpsertRecordResult[] = new Array<UpsertRecordResult>(records.length);
+    const path = `/services/data/v${this.options.apiVersion}/composite/sobjects/${objectName}/${externalIdField}`;
+    for (const chunk of chunkRecords(records, externalIdField, this.maxRecordsPerCall)) {
+      const body = {
+        allOrNone: false,
+        records: chunk.map(({ record }) => ({ attributes: { type: objectName }, ...record })),
+      };
+      this.options.metrics?.salesforceRecordsPerCall.observe({ object: objectName }, chunk.length);
+      const answer = await this.send("upsert", "PATCH", path, JSON.stringify(body));
+      const parsed = parseJson<CollectionResult[]>("upsert", answer);
+      if (!Array.isArray(parsed) || parsed.length !== chunk.length) {
+        throw new RetryableSyncError(
+          "unexpected_response",
+          `Salesforce answered ${String(parsed?.length)} results for ${chunk.length} records`,
+        );
+      }
+      chunk.forEach(({ index, record }, position) => {
+        results[index] = toRecordResult(String(record[externalIdField]), parsed[position] ?? {});
+      });
+    }
+    return results;
+  }
+
+  /** Runs a SOQL query and follows `nextRecordsUrl` until done. */
+  async query<T = Record<string, unknown>>(soql: string): Promise<QueryResult<T>> {
+    let path = `/services/data/v${this.options.apiVersion}/query?q=${encodeURIComponent(soql)}`;
+    const records: T[] = [];
+    for (;;) {
+      const page = parseJson<QueryResult<T> & { nextRecordsUrl?: string }>(
+        "query",
+        await this.send("query", "GET", path),
+      );
+      records.push(...(page.records ?? []));
+      if (page.done || !page.nextRecordsUrl) return { totalSize: page.totalSize, done: true, records };
+      path = page.nextRecordsUrl;
+    }
+  }
+
+  /** Describes one object: its fields with types, lengths and external ids. */
+  async describe(objectName: string): Promise<DescribeResult> {
+    const path = `/services/data/v${this.options.apiVersion}/sobjects/${objectName}/describe`;
+    return parseJson<DescribeResult>("describe", await this.send("describe", "GET", path));
+  }
+
+  private requestToken = (): Promise<SalesforceToken> =>
+    requestSalesforceToken(this.options.auth, {
+      fetch: this.doFetch,
+      clock: this.clock,
+      logger: this.options.logger,
+      timeoutMs: this.requestTimeoutMs,
+      ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+    });
+
+  /** One REST call with the shared token; on 401 invalidates it and retries once with a fresh one. */
+  private async send(operation: string, method: string, path: string, body?: string): Promise<string> {
+    const { tokenCache } = this.options;
+    let token = await tokenCache.getToken(this.requestToken);
+    let response = await this.fetchOnce(operation, token, method, path, body);
+    if (response.status === 401) {
+      this.options.logger.info("Salesforce session invalid; getting a fresh token", { operation });
+      await tokenCache.invalidate(token.accessToken);
+      token = await tokenCache.getToken(this.requestToken);
+      response = await this.fetchOnce(operation, token, method, path, body);
+      if (response.status === 401) {
+        await tokenCache.invalidate(token.accessToken);
+        throw new RetryableSyncError(
+          "INVALID_SESSION_ID",
+          `Salesforce ${operation}: session still invalid after one refresh`,
+        );
+      }
+    }
+    if (response.status >= 200 && response.status < 300) return response.text;
+    const error = toSyncError(operation, response.status, response.text);
+    this.options.logger.warn("Salesforce call failed", {
+      operation,
+      status: response.status,
+      code: (error as { code?: string }).code,
+    });
+    throw error;
+  }
+
+  private async fetchOnce(
+    operation: string,
+    token: SalesforceToken,
+    method: string,
+    path: string,
+    body: string | undefined,
+  ): Promise<{ status: number; text: string }> {
+    const metrics = this.options.metrics;
+    try {
+      const response = await this.doFetch(`${token.instanceUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token.accessToken}`,
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(this.requestTimeoutMs),
+      });
+      const text = await response.text();
+      this.recordApiUsage(response.headers.get("sforce-limit-info"));
+      metrics?.salesforceCalls.inc({ operation, status: String(response.status) });
+      return { status: response.status, text };
+    } catch (error) {
+      metrics?.salesforceCalls.inc({ operation, status: "network_error" });
+      throw new RetryableSyncError(
+        "network_error",
+        `Salesforce ${operation} failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  private recordApiUsage(limitInfo: string | null): void {
+    const match = limitInfo?.match(/api-usage=(\d+)\/(\d+)/);
+    if (!match || !this.options.metrics) return;
+    this.options.metrics.salesforceApiUsage.set({ kind: "used" }, Number(match[1]));
+    this.options.metrics.salesforceApiUsage.set({ kind: "limit" }, Number(match[2]));
+  }
+}
+
+/** A 2xx body that is not JSON came from something between us and Salesforce: retry later. */
+function parseJson<T>(operation: string, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new RetryableSyncError(
+      "unexpected_response",
+      `Salesforce ${operation} answered a body that is not JSON`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function toRecordResult(externalId: string, result: CollectionResult): UpsertRecordResult {
+  const errors: SalesforceRecordError[] = (result.errors ?? []).map((error) => ({
+    statusCode: error.statusCode ?? "UNKNOWN",
+    message: error.message ?? "",
+    fields: error.fields ?? [],
+  }));
+  const success = result.success === true;
+  const outcome: UpsertRecordResult = {
+    externalId,
+    success,
+    errors,
+    isRetryable:
+      !success && errors.length > 0 && errors.every((error) => isRetryableRecordError(error.statusCode)),
+  };
+  if (result.id) outcome.id = result.id;
+  if (typeof result.created === "boolean") outcome.created = result.created;
+  return outcome;
+}

@@ -1,0 +1,75 @@
+import type { TokenFlow } from "./oauth-token-endpoint.js";
+import type { UpsertTally } from "./upsert-records.js";
+
+/** A REST operation as the emulator counts it. */
+export type EmulatorOperation = "versions" | "upsert" | "collections_upsert" | "query" | "describe" | "other";
+
+/** What the emulator has seen since it started (or since `reset`). */
+export interface EmulatorStatsSnapshot {
+  /** Token requests: all, refused, and by flow. */
+  tokenRequests: { total: number; failed: number; byFlow: Partial<Record<TokenFlow, number>> };
+  /** Authenticated REST calls (what Salesforce meters as API requests), all and by operation. */
+  apiCalls: { total: number; byOperation: Partial<Record<EmulatorOperation, number>> };
+  /** Records inserted, updated and failed through upserts. */
+  records: UpsertTally;
+  /** The daily API usage reported in `Sforce-Limit-Info`. */
+  apiUsage: { used: number; limit: number };
+}
+
+/** Counters behind `GET /__emulator/stats`. */
+export class EmulatorStats {
+  private snapshot: EmulatorStatsSnapshot;
+
+  constructor(private readonly apiLimit: number) {
+    this.snapshot = this.empty();
+  }
+
+  /** Counts a token request by flow and whether it was refused. */
+  countToken(flow: TokenFlow, isRefused: boolean): void {
+    const tokens = this.snapshot.tokenRequests;
+    tokens.total += 1;
+    if (isRefused) tokens.failed += 1;
+    tokens.byFlow[flow] = (tokens.byFlow[flow] ?? 0) + 1;
+  }
+
+  /** Counts an authenticated API call; returns false when the daily limit is already spent. */
+  countCall(operation: EmulatorOperation): boolean {
+    const calls = this.snapshot.apiCalls;
+    calls.total += 1;
+    calls.byOperation[operation] = (calls.byOperation[operation] ?? 0) + 1;
+    if (operation === "versions") return true;
+    this.snapshot.apiUsage.used += 1;
+    return this.snapshot.apiUsage.used <= this.apiLimit;
+  }
+
+  /** Adds an upsert's created/updated/failed counts. */
+  countRecords(tally: UpsertTally): void {
+    this.snapshot.records.created += tally.created;
+    this.snapshot.records.updated += tally.updated;
+    this.snapshot.records.failed += tally.failed;
+  }
+
+  /** The `Sforce-Limit-Info` header value. */
+  limitInfo(): string {
+    return `api-usage=${this.snapshot.apiUsage.used}/${this.snapshot.apiUsage.limit}`;
+  }
+
+  /** A copy of the counters. */
+  read(): EmulatorStatsSnapshot {
+    return structuredClone(this.snapshot);
+  }
+
+  /** Zeroes every counter. */
+  reset(): void {
+    this.snapshot = this.empty();
+  }
+
+  private empty(): EmulatorStatsSnapshot {
+    return {
+      tokenRequests: { total: 0, failed: 0, byFlow: {} },
+      apiCalls: { total: 0, byOperation: {} },
+      records: { created: 0, updated: 0, failed: 0 },
+      apiUsage: { used: 0, limit: this.apiLimit },
+    };
+  }
+}
