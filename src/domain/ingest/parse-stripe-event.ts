@@ -29,15 +29,18 @@ export function parseStripeEvent(rawBody: Buffer): IncomingEvent {
   } catch {
     throw new BadRequestError("the body is not valid JSON");
   }
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new BadRequestError("the body is not a JSON object");
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new BadRequestError("the body is not a JSON object");
   const event = body as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof event.id !== "string" || event.id === "") problems.push("id must be a non-empty string");
   if (typeof event.type !== "string" || event.type === "") problems.push("type must be a non-empty string");
-  if (typeof event.created !== "number" || !Number.isInteger(event.created)) problems.push("created must be a unix timestamp");
+  if (typeof event.created !== "number" || !Number.isInteger(event.created))
+    problems.push("created must be a unix timestamp");
   const data = event.data as Record<string, unknown> | undefined;
   const object = data && typeof data === "object" ? data.object : undefined;
-  if (!object || typeof object !== "object" || Array.isArray(object)) problems.push("data.object must be an object");
+  if (!object || typeof object !== "object" || Array.isArray(object))
+    problems.push("data.object must be an object");
   if (problems.length > 0) throw new BadRequestError(`not a Stripe event: ${problems.join(", ")}`);
   const dataObject = object as Record<string, unknown>;
   return {

@@ -39,7 +39,8 @@ export function createWebhookReceiver(deps: ReceiveWebhookDeps) {
       nowMs: deps.clock.now(),
     });
     const event = parseStripeEvent(rawBody);
-    if (!isHandledEventType(event.type)) return { outcome: "ignored", eventId: event.id, eventType: event.type };
+    if (!isHandledEventType(event.type))
+      return { outcome: "ignored", eventId: event.id, eventType: event.type };
     try {
       await deps.queue.enqueue({
         body: rawBody.toString("utf8"),
@@ -50,7 +51,9 @@ export function createWebhookReceiver(deps: ReceiveWebhookDeps) {
       });
     } catch (error) {
       if (error instanceof RetryableSyncError) throw error;
-      throw new RetryableSyncError("enqueue_failed", `the queue did not accept event ${event.id}`, { cause: error });
+      throw new RetryableSyncError("enqueue_failed", `the queue did not accept event ${event.id}`, {
+        cause: error,
+      });
     }
     return { outcome: "accepted", eventId: event.id, eventType: event.type };
   };

@@ -3,10 +3,7 @@ import { SignatureError } from "../../shared/errors.js";
 
 /** Why a signature was refused; returned to the caller in the 400 body. */
 export type SignatureFailure =
-  | "missing_signature"
-  | "malformed_signature"
-  | "no_matching_signature"
-  | "timestamp_outside_tolerance";
+  "missing_signature" | "malformed_signature" | "no_matching_signature" | "timestamp_outside_tolerance";
 
 /** A SignatureError that says which check failed. */
 export class StripeSignatureError extends SignatureError {
@@ -31,7 +28,11 @@ export interface SignatureOptions {
  * Verifies `rawBody` against the Stripe-Signature header with the Stripe SDK, which handles several
  * `v1` signatures in one header and constant-time comparison. Throws StripeSignatureError.
  */
-export function verifyStripeSignature(rawBody: Buffer, header: string | undefined, options: SignatureOptions): void {
+export function verifyStripeSignature(
+  rawBody: Buffer,
+  header: string | undefined,
+  options: SignatureOptions,
+): void {
   if (header === undefined || header.trim() === "") {
     throw new StripeSignatureError("missing_signature", "the Stripe-Signature header is missing");
   }
@@ -41,16 +42,32 @@ export function verifyStripeSignature(rawBody: Buffer, header: string | undefine
   let sawExpired = false;
   for (const secret of options.secrets) {
     try {
-      Stripe.webhooks.signature!.verifyHeader(rawBody, header, secret, options.toleranceSeconds, undefined, options.nowMs);
+      Stripe.webhooks.signature!.verifyHeader(
+        rawBody,
+        header,
+        secret,
+        options.toleranceSeconds,
+        undefined,
+        options.nowMs,
+      );
       return;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (message.startsWith("Unable to extract timestamp") || message.startsWith("No signatures found with expected scheme")) {
-        throw new StripeSignatureError("malformed_signature", "the Stripe-Signature header has no timestamp or no v1 signature");
+      if (
+        message.startsWith("Unable to extract timestamp") ||
+        message.startsWith("No signatures found with expected scheme")
+      ) {
+        throw new StripeSignatureError(
+          "malformed_signature",
+          "the Stripe-Signature header has no timestamp or no v1 signature",
+        );
       }
       if (message.startsWith("Timestamp outside the tolerance zone")) sawExpired = true;
       else if (!message.startsWith("No signatures found matching")) {
-        throw new StripeSignatureError("malformed_signature", `the Stripe-Signature header could not be read: ${message}`);
+        throw new StripeSignatureError(
+          "malformed_signature",
+          `the Stripe-Signature header could not be read: ${message}`,
+        );
       }
     }
   }

@@ -1,0 +1,57 @@
+import { systemClock, type Clock } from "../../shared/clock.js";
+import {
+  DEFAULT_RECORD_TTL_SECONDS,
+  mergeRecordState,
+  type RecordState,
+  type StoreCommit,
+  type SyncStore,
+} from "./sync-store.js";
+
+/** In-process SyncStore for local mode and tests: the Redis store's semantics, lost on restart. */
+export class MemorySyncStore implements SyncStore {
+  private readonly events = new Map<string, number>();
+  private readonly records = new Map<string, { state: RecordState; expiresAt: number }>();
+  private readonly clock: Clock;
+  private readonly recordTtlSeconds: number;
+
+  /** `recordTtlSeconds` defaults to 400 days; `clock` to the wall clock. */
+  constructor(options: { clock?: Clock; recordTtlSeconds?: number } = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.recordTtlSeconds = options.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS;
+  }
+
+  async findAppliedEvents(eventIds: readonly string[]): Promise<Set<string>> {
+    const now = this.clock.now();
+    return new Set(eventIds.filter((id) => (this.events.get(id) ?? 0) > now));
+  }
+
+  async getRecordStates(keys: readonly string[]): Promise<Map<string, RecordState>> {
+    const now = this.clock.now();
+    const states = new Map<string, RecordState>();
+    for (const key of keys) {
+      const entry = this.records.get(key);
+      if (entry && entry.expiresAt > now) states.set(key, structuredClone(entry.state));
+    }
+    return states;
+  }
+
+  async commit(commit: StoreCommit): Promise<void> {
+    const now = this.clock.now();
+    for (const id of commit.appliedEventIds) this.events.set(id, now + commit.eventTtlSeconds * 1000);
+    for (const update of commit.records) {
+      const entry = this.records.get(update.key);
+      const current = entry && entry.expiresAt > now ? entry.state : undefined;
+      this.records.set(update.key, {
+        state: mergeRecordState(current, update),
+        expiresAt: now + this.recordTtlSeconds * 1000,
+      });
+    }
+    this.dropExpired(now);
+  }
+
+  /** Bounds memory in long local runs. */
+  private dropExpired(now: number): void {
+    if (this.events.size < 100_000) return;
+    for (const [id, expiresAt] of this.events) if (expiresAt <= now) this.events.delete(id);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The part of a Stripe event envelope the service reads. Stripe sends more (request, pending_webhooks,
+ * ...); unknown fields are carried along and ignored. `data.object` stays untyped here: each mapper
+ * validates the shape it needs, because its shape depends on the endpoint's pinned API version.
+ */
+export interface StripeEvent {
+  /** `evt_...`, unique per event; the idempotency key of the whole pipeline. */
+  id: string;
+  object?: "event";
+  /** e.g. `customer.subscription.updated`. */
+  type: string;
+  /** Unix seconds when Stripe created the event (one-second resolution). */
+  created: number;
+  /** API version the payload was rendered with; null for some Connect events. */
+  api_version?: string | null;
+  livemode: boolean;
+  data: {
+    /** The Stripe object as of the event, in the endpoint's API version. */
+    object: Record<string, unknown>;
+    previous_attributes?: Record<string, unknown>;
+  };
+}
+
+/** True when `value` has the envelope fields every Stripe event carries (id, type, created, data.object). */
+export function isStripeEvent(value: unknown): value is StripeEvent {
+  if (typeof value !== "object" || value === null) return false;
+  const event = value as Record<string, unknown>;
+  const data = event.data as Record<string, unknown> | undefined;
+  return (
+    typeof event.id === "string" &&
+    event.id !== "" &&
+    typeof event.type === "string" &&
+    typeof event.created === "number" &&
+    Number.isFinite(event.created) &&
+    typeof data === "object" &&
+    data !== null &&
+    typeof data.object === "object" &&
+    data.object !== null
+  );
+}

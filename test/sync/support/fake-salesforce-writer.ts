@@ -1,0 +1,107 @@
+import type {
+  SalesforceRecord,
+  SalesforceRecordError,
+  SalesforceWriter,
+  UpsertRecordResult,
+} from "../../../src/data-access/salesforce/salesforce-writer.js";
+
+/** One upsert call as the fake received it. */
+export interface UpsertCall {
+  objectName: string;
+  externalIdField: string;
+  records: SalesforceRecord[];
+}
+
+/** A per-record rejection the fake answers with. */
+export interface Rejection extends SalesforceRecordError {
+  isRetryable: boolean;
+}
+
+/**
+ * An in-memory SalesforceWriter: records calls and applies upserts like sObject Collections with
+ * allOrNone=false, including the errors the sync must avoid (an External ID twice in one call, a
+ * lookup to a parent that does not exist yet).
+ */
+export class FakeSalesforceWriter implements SalesforceWriter {
+  readonly calls: UpsertCall[] = [];
+  /** Object name -> External ID -> record as stored. */
+  readonly rows = new Map<string, Map<string, SalesforceRecord>>();
+  private readonly rejections = new Map<string, Rejection>();
+  private nextCallError: Error | undefined;
+  private nextId = 1;
+
+  constructor(private readonly parentObject = "Stripe_Customer__c") {}
+
+  /** The next upsert for `externalId` fails with `rejection` (once). */
+  rejectRecord(externalId: string, rejection: Rejection): void {
+    this.rejections.set(externalId, rejection);
+  }
+
+  /** The next upsert call throws `error` as a whole. */
+  failNextCall(error: Error): void {
+    this.nextCallError = error;
+  }
+
+  /** The stored record of `objectName` with `externalId`. */
+  row(objectName: string, externalId: string): SalesforceRecord | undefined {
+    return this.rows.get(objectName)?.get(externalId);
+  }
+
+  async upsert(
+    objectName: string,
+    externalIdField: string,
+    records: SalesforceRecord[],
+  ): Promise<UpsertRecordResult[]> {
+    this.calls.push({ objectName, externalIdField, records: structuredClone(records) });
+    if (this.nextCallError) {
+      const error = this.nextCallError;
+      this.nextCallError = undefined;
+      throw error;
+    }
+    const ids = records.map((record) => String(record[externalIdField]));
+    if (new Set(ids).size !== ids.length)
+      throw new Error(`DUPLICATE_EXTERNAL_ID in one call: ${ids.join(",")}`);
+    const table = this.rows.get(objectName) ?? new Map<string, SalesforceRecord>();
+    this.rows.set(objectName, table);
+    return records.map((record, i) => {
+      const externalId = ids[i] as string;
+      const rejection = this.rejections.get(externalId);
+      if (rejection) {
+        this.rejections.delete(externalId);
+        const { isRetryable, ...error } = rejection;
+        return { externalId, success: false, errors: [error], isRetryable };
+      }
+      for (const [field, value] of Object.entries(record)) {
+        if (!field.endsWith("__r")) continue;
+        const [parentIdField, parentId] = Object.entries(value as Record<string, unknown>)[0] ?? [];
+        const parentExists = [...(this.rows.get(this.parentObject)?.values() ?? [])].some(
+          (parent) => parent[parentIdField as string] === parentId,
+        );
+        if (!parentExists) {
+          return {
+            externalId,
+            success: false,
+            isRetryable: false,
+            errors: [
+              {
+                statusCode: "INVALID_FIELD",
+                message: `Foreign key external ID: ${String(parentId)} not found for field ${parentIdField} in entity ${this.parentObject}`,
+                fields: [],
+              },
+            ],
+          };
+        }
+      }
+      const existing = table.get(externalId);
+      table.set(externalId, { ...(existing ?? { Id: `a0${this.nextId++}` }), ...structuredClone(record) });
+      return {
+        externalId,
+        success: true,
+        id: String(table.get(externalId)?.Id),
+        created: !existing,
+        errors: [],
+        isRetryable: false,
+      };
+    });
+  }
+}
