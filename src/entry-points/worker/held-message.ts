@@ -1,0 +1,62 @@
+import type { Message } from "@aws-sdk/client-sqs";
+import type { Logger } from "../../shared/logger.js";
+import type { StripeEvent } from "./event-syncer-port.js";
+import { parseStripeEvent } from "./parse-message.js";
+
+/** A received SQS message while the worker holds it (between ReceiveMessage and its settlement). */
+export interface HeldMessage {
+  readonly raw: Message;
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  /** `ApproximateReceiveCount`: 1 on the first delivery. */
+  readonly receiveCount: number;
+  /** The Stripe event in the body, or undefined when the body is not one. */
+  readonly event: StripeEvent | undefined;
+  /** Why the body is not an event (set exactly when `event` is undefined). */
+  readonly parseProblem: string | undefined;
+  /** Child logger carrying `correlationId`, `eventId`, `eventType` and `messageId`. */
+  readonly log: Logger;
+  /** Resolves once the message is settled (deleted, hidden for a retry, dead-lettered or released). */
+  readonly whenSettled: Promise<void>;
+  /** True once settled; settling twice is a no-op. */
+  isSettled(): boolean;
+  /** Marks the message settled; returns false when it already was. */
+  markSettled(): boolean;
+}
+
+/** Reads a String message attribute, e.g. `correlation_id`. */
+export function readStringAttribute(message: Message, name: string): string | undefined {
+  const value = message.MessageAttributes?.[name]?.StringValue;
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** Wraps a received message: parses its body and gives it a logger with its identifiers. */
+export function holdMessage(message: Message, logger: Logger): HeldMessage {
+  const parsed = parseStripeEvent(message.Body);
+  const event = "event" in parsed ? parsed.event : undefined;
+  const messageId = message.MessageId ?? "unknown";
+  const eventId = event?.id ?? readStringAttribute(message, "event_id");
+  const eventType = event?.type ?? readStringAttribute(message, "event_type");
+  const correlationId = readStringAttribute(message, "correlation_id") ?? eventId ?? messageId;
+  const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? "1");
+  let settled = false;
+  let resolveSettled: () => void = () => {};
+  const whenSettled = new Promise<void>((resolve) => (resolveSettled = resolve));
+  return {
+    raw: message,
+    messageId,
+    receiptHandle: message.ReceiptHandle ?? "",
+    receiveCount: Number.isFinite(receiveCount) && receiveCount >= 1 ? receiveCount : 1,
+    event,
+    parseProblem: "problem" in parsed ? parsed.problem : undefined,
+    log: logger.child({ correlationId, eventId, eventType, messageId }),
+    whenSettled,
+    isSettled: () => settled,
+    markSettled() {
+      if (settled) return false;
+      settled = true;
+      resolveSettled();
+      return true;
+    },
+  };
+}

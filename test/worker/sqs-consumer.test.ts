@@ -1,0 +1,268 @@
+import { expect } from "chai";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { createWorker, type Worker, type WorkerDeps } from "../../src/entry-points/worker/sqs-consumer.js";
+import { createLogger } from "../../src/shared/logger.js";
+import { waitFor } from "../support/child-server.js";
+import { startSqsServer, type SqsServer } from "../support/sqs-server.js";
+import {
+  ScriptedSyncer,
+  capturingLogger,
+  customerUpdated,
+  gate,
+  queueDepth,
+  quickBackoff,
+  receiveMessages,
+  sendEvent,
+  sendRaw,
+  testMetrics,
+  testWorkerConfig,
+  uniqueQueueName,
+  waitUntilEmpty,
+} from "./worker-harness.js";
+
+describe("worker: SQS consumer", function () {
+  this.timeout(60_000);
+  let server: SqsServer;
+  let sqs: SQSClient;
+  const running: Worker[] = [];
+
+  before(async () => {
+    server = await startSqsServer();
+    sqs = server.client();
+  });
+  after(async () => {
+    sqs.destroy();
+    await server.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((w) => w.stop()));
+  });
+
+  async function queueWithDlq(maxReceiveCount = 5) {
+    const { queueUrl, dlqUrl } = await server.createQueue(uniqueQueueName("worker"), {
+      deadLetter: { maxReceiveCount },
+    });
+    return { queueUrl, dlqUrl: dlqUrl! };
+  }
+
+  async function startWorker(
+    overrides: Partial<WorkerDeps> & Pick<WorkerDeps, "queueUrl" | "syncer">,
+  ): Promise<Worker> {
+    const worker = createWorker({
+      sqs,
+      config: testWorkerConfig(),
+      metrics: testMetrics(),
+      logger: createLogger({ silent: true }),
+      backoff: quickBackoff,
+      ...overrides,
+    });
+    running.push(worker);
+    await worker.start();
+    return worker;
+  }
+
+  it("deletes a message only after syncEvents reported it applied", async () => {
+    const { queueUrl } = await queueWithDlq();
+    const held = gate();
+    const syncer = new ScriptedSyncer(undefined, () => held.promise);
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_wait_1"));
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_wait_2"));
+    await startWorker({ queueUrl, syncer });
+
+    await waitFor(
+      async () => syncer.calls.flatMap((c) => c.eventIds).length === 2,
+      10000,
+      "both events handed over",
+    );
+    expect(await queueDepth(sqs, queueUrl)).to.deep.equal({ visible: 0, inFlight: 2 });
+
+    held.open();
+    await waitUntilEmpty(sqs, queueUrl);
+    expect(syncer.attemptsOf("evt_wait_1")).to.equal(1);
+    expect(syncer.attemptsOf("evt_wait_2")).to.equal(1);
+  });
+
+  it("settles a mixed batch message by message: applied deleted, retry redelivered, dead-letter parked", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const { logger, lines } = capturingLogger();
+    const metrics = testMetrics();
+    const syncer = new ScriptedSyncer((event, attempt) => {
+      if (event.id === "evt_retry" && attempt === 1) return { status: "retry", reason: "UNABLE_TO_LOCK_ROW" };
+      if (event.id === "evt_dead")
+        return { status: "dead-letter", reason: "STRING_TOO_LONG", detail: "Name: data value too large" };
+      if (event.id === "evt_ignored") return { status: "ignored", reason: "unhandled_event_type" };
+      return { status: "applied" };
+    });
+    const deadEvent = customerUpdated("evt_dead");
+    for (const id of ["evt_ok_1", "evt_ok_2", "evt_retry", "evt_ignored"])
+      await sendEvent(sqs, queueUrl, customerUpdated(id));
+    await sendEvent(sqs, queueUrl, deadEvent, "corr-dead");
+    // No dlqUrl given: the worker finds the DLQ through the queue's RedrivePolicy.
+    await startWorker({ queueUrl, syncer, logger, metrics, config: testWorkerConfig({ concurrency: 1 }) });
+
+    await waitUntilEmpty(sqs, queueUrl);
+    expect(syncer.attemptsOf("evt_ok_1")).to.equal(1);
+    expect(syncer.attemptsOf("evt_ok_2")).to.equal(1);
+    expect(syncer.attemptsOf("evt_ignored")).to.equal(1);
+    expect(syncer.attemptsOf("evt_retry")).to.equal(2);
+    expect(syncer.attemptsOf("evt_dead")).to.equal(1);
+
+    const parked = await receiveMessages(sqs, dlqUrl, 1);
+    expect(parked).to.have.length(1);
+    const [message] = parked;
+    expect(message!.Body).to.equal(JSON.stringify(deadEvent));
+    const attributes = message!.MessageAttributes ?? {};
+    expect(attributes.dlq_reason?.StringValue).to.equal("STRING_TOO_LONG");
+    expect(attributes.dlq_detail?.StringValue).to.equal("Name: data value too large");
+    expect(attributes.dlq_receive_count?.StringValue).to.equal("1");
+    expect(attributes.dlq_source_message_id?.StringValue).to.be.a("string").and.not.equal("");
+    expect(attributes.correlation_id?.StringValue).to.equal("corr-dead");
+    expect(attributes.event_id?.StringValue).to.equal("evt_dead");
+
+    const deadLetterCount = await metrics.deadLetters.get();
+    expect(deadLetterCount.values).to.deep.include({ value: 1, labels: { reason: "STRING_TOO_LONG" } });
+
+    const outcomeLines = lines.filter((l) => l.eventId === "evt_retry" && l.outcome !== undefined);
+    expect(outcomeLines.map((l) => l.outcome)).to.deep.equal(["retry", "applied"]);
+    expect(outcomeLines[0]).to.include({
+      correlationId: "corr-evt_retry",
+      eventType: "customer.updated",
+      reason: "UNABLE_TO_LOCK_ROW",
+    });
+    expect(outcomeLines[0]!.messageId).to.be.a("string");
+  });
+
+  it("parks a body that is not a Stripe event as unparseable_body without bothering the domain", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const syncer = new ScriptedSyncer();
+    await sendRaw(sqs, queueUrl, "{not json", { correlation_id: "corr-garbage" });
+    await sendRaw(sqs, queueUrl, JSON.stringify({ hello: "world" }));
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_fine"));
+    await startWorker({ queueUrl, dlqUrl, syncer });
+
+    await waitUntilEmpty(sqs, queueUrl);
+    const parked = await receiveMessages(sqs, dlqUrl, 2);
+    expect(parked.map((m) => m.Body).sort()).to.deep.equal(
+      [JSON.stringify({ hello: "world" }), "{not json"].sort(),
+    );
+    for (const message of parked)
+      expect(message.MessageAttributes?.dlq_reason?.StringValue).to.equal("unparseable_body");
+    expect(syncer.calls.flatMap((c) => c.eventIds)).to.deep.equal(["evt_fine"]);
+  });
+
+  it("retries every message of a group when syncEvents throws, and loses none", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const syncer = new ScriptedSyncer(undefined, (_events, call) => {
+      if (call === 1) throw new Error("salesforce connection reset");
+    });
+    const ids = ["evt_t1", "evt_t2", "evt_t3"];
+    for (const id of ids) await sendEvent(sqs, queueUrl, customerUpdated(id));
+    await startWorker({ queueUrl, dlqUrl, syncer, config: testWorkerConfig({ concurrency: 1 }) });
+
+    await waitUntilEmpty(sqs, queueUrl);
+    expect(syncer.calls.length).to.be.greaterThan(1);
+    for (const id of ids) expect(syncer.attemptsOf(id), id).to.equal(1); // attempts count only calls that answered
+    expect(await queueDepth(sqs, dlqUrl)).to.deep.equal({ visible: 0, inFlight: 0 });
+  });
+
+  it("keeps a slow message invisible to other consumers by extending its visibility", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const { logger, lines } = capturingLogger();
+    const syncer = new ScriptedSyncer(undefined, () => new Promise((r) => setTimeout(r, 5000)));
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_slow"));
+    await startWorker({
+      queueUrl,
+      dlqUrl,
+      syncer,
+      logger,
+      config: testWorkerConfig({ visibilityTimeoutSeconds: 2, concurrency: 1 }),
+    });
+    await waitFor(async () => syncer.calls.length === 1, 10000, "the slow call to start");
+
+    // A second consumer polls for the whole time the first one works (5 s > 2 s visibility).
+    const stolen = [];
+    while (syncer.attemptsOf("evt_slow") === 0)
+      stolen.push(...(await receiveMessages(sqs, queueUrl, 1, 1000)));
+    expect(stolen, "message redelivered to a second consumer while being worked on").to.have.length(0);
+
+    await waitUntilEmpty(sqs, queueUrl);
+    expect(syncer.calls).to.have.length(1);
+    expect(lines.filter((l) => l.message === "extended visibility").length).to.be.greaterThan(0);
+    expect(
+      lines.filter((l) => /failed/.test(String(l.message))),
+      "no extension after the delete",
+    ).to.deep.equal([]);
+  });
+
+  it("hands messages from several receives to one syncEvents call under a backlog", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const syncer = new ScriptedSyncer();
+    const ids = Array.from({ length: 30 }, (_, i) => `evt_backlog_${i}`);
+    await Promise.all(ids.map((id) => sendEvent(sqs, queueUrl, customerUpdated(id))));
+    await startWorker({
+      queueUrl,
+      dlqUrl,
+      syncer,
+      config: testWorkerConfig({ concurrency: 3, batchSize: 10, coalesceMs: 200 }),
+    });
+
+    await waitUntilEmpty(sqs, queueUrl);
+    const largest = Math.max(...syncer.calls.map((c) => c.eventIds.length));
+    expect(largest, "events in the largest call (one receive brings at most 10)").to.be.greaterThan(10);
+    expect(syncer.calls.flatMap((c) => c.eventIds).sort()).to.deep.equal([...ids].sort());
+  });
+
+  it("on stop, lets work in flight finish and deletes it", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const syncer = new ScriptedSyncer(undefined, () => new Promise((r) => setTimeout(r, 1000)));
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_finishing"));
+    const worker = await startWorker({ queueUrl, dlqUrl, syncer });
+    await waitFor(async () => syncer.calls.length === 1, 10000, "the call to start");
+
+    await worker.stop();
+    expect(worker.isRunning()).to.equal(false);
+    expect(syncer.attemptsOf("evt_finishing")).to.equal(1);
+    expect(await queueDepth(sqs, queueUrl)).to.deep.equal({ visible: 0, inFlight: 0 });
+  });
+
+  it("on stop, releases what could not finish in time so another consumer gets it at once", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const never = gate();
+    const syncer = new ScriptedSyncer(undefined, () => never.promise);
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_stuck"));
+    const worker = await startWorker({
+      queueUrl,
+      dlqUrl,
+      syncer,
+      config: testWorkerConfig({ shutdownTimeoutSeconds: 2, visibilityTimeoutSeconds: 300 }),
+    });
+    await waitFor(async () => syncer.calls.length === 1, 10000, "the call to start");
+
+    await worker.stop();
+    // Visibility was 300 s: only a release makes it receivable now.
+    const [again] = await receiveMessages(sqs, queueUrl, 1, 5000);
+    expect(again?.MessageAttributes?.event_id?.StringValue).to.equal("evt_stuck");
+    never.open();
+  });
+
+  it("without any dead-letter queue keeps a permanently failing message instead of deleting it", async () => {
+    const { queueUrl } = await server.createQueue(uniqueQueueName("no-dlq"));
+    const metrics = testMetrics();
+    const syncer = new ScriptedSyncer(() => ({
+      status: "dead-letter",
+      reason: "unmappable_payload",
+      detail: "no email",
+    }));
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_nowhere"));
+    await startWorker({ queueUrl, syncer, metrics, backoff: { baseSeconds: 1, maxSeconds: 120 } });
+
+    await waitFor(async () => syncer.attemptsOf("evt_nowhere") === 1, 10000, "the event to be handled");
+    await waitFor(
+      async () => (await metrics.messagesInFlight.get()).values[0]?.value === 0,
+      10000,
+      "the message settled",
+    );
+    expect(await queueDepth(sqs, queueUrl)).to.deep.equal({ visible: 0, inFlight: 1 });
+    expect((await metrics.deadLetters.get()).values).to.deep.equal([]);
+  });
+});
