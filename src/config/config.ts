@@ -126,7 +126,9 @@ export interface AppConfig {
 
 /** Formats zod issues as `VARIABLE: what is wrong` lines. */
 function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`).join("; ");
+  return error.issues
+    .map((issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`)
+    .join("; ");
 }
 
 /**
@@ -146,7 +148,8 @@ export function loadConfig(
   const runsWeb = role === "web" || role === "all";
   const runsWorker = role === "worker" || role === "all";
 
-  const redisUrl = e.REDIS_URL ?? (e.REDIS_HOST ? `redis://${e.REDIS_HOST}:${e.REDIS_PORT ?? 6379}` : undefined);
+  const redisUrl =
+    e.REDIS_URL ?? (e.REDIS_HOST ? `redis://${e.REDIS_HOST}:${e.REDIS_PORT ?? 6379}` : undefined);
   let privateKey: string | undefined;
   if (e.SALESFORCE_PRIVATE_KEY_FILE) {
     try {
@@ -206,20 +209,37 @@ export function loadConfig(
   if (!isLocal) {
     need("SQS_QUEUE_URL", config.sqs.queueUrl, "required when NODE_ENV=production");
     need("AWS_REGION", config.sqs.region, "required when NODE_ENV=production");
-    if (runsWeb) need("STRIPE_WEBHOOK_SECRET", config.web.webhookSecrets, "required for role web when NODE_ENV=production");
+    if (runsWeb)
+      need(
+        "STRIPE_WEBHOOK_SECRET",
+        config.web.webhookSecrets,
+        "required for role web when NODE_ENV=production",
+      );
     if (runsWorker) {
-      need("REDIS_URL", config.redis.url, "required for role worker when NODE_ENV=production (or REDIS_HOST)");
-      need("SALESFORCE_LOGIN_URL", config.salesforce.loginUrl, "required for role worker when NODE_ENV=production");
+      need(
+        "REDIS_URL",
+        config.redis.url,
+        "required for role worker when NODE_ENV=production (or REDIS_HOST)",
+      );
+      need(
+        "SALESFORCE_LOGIN_URL",
+        config.salesforce.loginUrl,
+        "required for role worker when NODE_ENV=production",
+      );
     }
   }
   // Credentials are checked whenever a real Salesforce org is named, in every mode.
   if (runsWorker && config.salesforce.loginUrl) {
     const sf = config.salesforce;
     need("SALESFORCE_CLIENT_ID", sf.clientId, `required for SALESFORCE_AUTH_FLOW=${sf.authFlow}`);
-    if (sf.authFlow !== "jwt") need("SALESFORCE_CLIENT_SECRET", sf.clientSecret, `required for SALESFORCE_AUTH_FLOW=${sf.authFlow}`);
-    if (sf.authFlow !== "client_credentials") need("SALESFORCE_USERNAME", sf.username, `required for SALESFORCE_AUTH_FLOW=${sf.authFlow}`);
-    if (sf.authFlow === "password") need("SALESFORCE_PASSWORD", sf.password, "required for SALESFORCE_AUTH_FLOW=password");
-    if (sf.authFlow === "jwt") need("SALESFORCE_PRIVATE_KEY_FILE", sf.privateKey, "required for SALESFORCE_AUTH_FLOW=jwt");
+    if (sf.authFlow !== "jwt")
+      need("SALESFORCE_CLIENT_SECRET", sf.clientSecret, `required for SALESFORCE_AUTH_FLOW=${sf.authFlow}`);
+    if (sf.authFlow !== "client_credentials")
+      need("SALESFORCE_USERNAME", sf.username, `required for SALESFORCE_AUTH_FLOW=${sf.authFlow}`);
+    if (sf.authFlow === "password")
+      need("SALESFORCE_PASSWORD", sf.password, "required for SALESFORCE_AUTH_FLOW=password");
+    if (sf.authFlow === "jwt")
+      need("SALESFORCE_PRIVATE_KEY_FILE", sf.privateKey, "required for SALESFORCE_AUTH_FLOW=jwt");
   }
   if (missing.length > 0) throw new ConfigError(`invalid configuration: ${missing.join("; ")}`);
   return config;

@@ -31,7 +31,9 @@ export function resolveSecretFiles(
     try {
       resolved[name] = readFile(path).replace(/\r?\n$/, "");
     } catch (error) {
-      throw new ConfigError(`${name}_FILE: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+      throw new ConfigError(`${name}_FILE: cannot read ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     delete resolved[`${name}_FILE`];
   }

@@ -4,7 +4,8 @@
  */
 
 /** A field type, spelled as Salesforce metadata spells it. */
-export type FieldType = "Text" | "Email" | "Phone" | "Number" | "Checkbox" | "DateTime" | "Picklist" | "Lookup";
+export type FieldType =
+  "Text" | "Email" | "Phone" | "Number" | "Checkbox" | "DateTime" | "Picklist" | "Lookup";
 
 /** One field of a custom object. */
 export interface FieldDefinition {
@@ -36,8 +37,19 @@ export interface ObjectDefinition {
   fields: readonly FieldDefinition[];
 }
 
-const text = (name: string, label: string, length = 255): FieldDefinition => ({ name, label, type: "Text", length });
-const amount = (name: string, label: string): FieldDefinition => ({ name, label, type: "Number", precision: 16, scale: 3 });
+const text = (name: string, label: string, length = 255): FieldDefinition => ({
+  name,
+  label,
+  type: "Text",
+  length,
+});
+const amount = (name: string, label: string): FieldDefinition => ({
+  name,
+  label,
+  type: "Number",
+  precision: 16,
+  scale: 3,
+});
 const checkbox = (name: string, label: string): FieldDefinition => ({ name, label, type: "Checkbox" });
 const dateTime = (name: string, label: string): FieldDefinition => ({ name, label, type: "DateTime" });
 const externalId = (name: string, label: string): FieldDefinition => ({
@@ -114,7 +126,12 @@ export const STRIPE_SUBSCRIPTION: ObjectDefinition = {
     amount("Amount__c", "Amount"),
     text("Currency__c", "Currency", 3),
     text("Interval__c", "Interval", 20),
-    { name: "Sync_Status__c", label: "Sync Status", type: "Picklist", picklistValues: ["Pending", "Completed"] },
+    {
+      name: "Sync_Status__c",
+      label: "Sync Status",
+      type: "Picklist",
+      picklistValues: ["Pending", "Completed"],
+    },
     text("Checkout_Session_Id__c", "Checkout Session Id"),
     checkbox("Livemode__c", "Livemode"),
     dateTime("Stripe_Created__c", "Stripe Created"),
@@ -147,4 +164,8 @@ export const PAYMENT_TRANSACTION: ObjectDefinition = {
 };
 
 /** The three objects of the default org, parents first. */
-export const SALESFORCE_OBJECTS: readonly ObjectDefinition[] = [STRIPE_CUSTOMER, STRIPE_SUBSCRIPTION, PAYMENT_TRANSACTION];
+export const SALESFORCE_OBJECTS: readonly ObjectDefinition[] = [
+  STRIPE_CUSTOMER,
+  STRIPE_SUBSCRIPTION,
+  PAYMENT_TRANSACTION,
+];

@@ -8,7 +8,9 @@ export async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -39,9 +41,18 @@ export async function waitFor(probe: () => Promise<boolean>, timeoutMs: number, 
 export async function startChild(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; port: number; ready: () => Promise<boolean>; name: string; timeoutMs?: number },
+  options: {
+    env?: NodeJS.ProcessEnv;
+    port: number;
+    ready: () => Promise<boolean>;
+    name: string;
+    timeoutMs?: number;
+  },
 ): Promise<ChildServer> {
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, {
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));

@@ -1,7 +1,11 @@
 import Stripe from "stripe";
 
 /** A Stripe-Signature header made by the Stripe SDK's own test signer. */
-export function signPayload(payload: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
+export function signPayload(
+  payload: string,
+  secret: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): string {
   return Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp });
 }
 

@@ -2,7 +2,6 @@ import { fileURLToPath } from "node:url";
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { freePort, startChild, type ChildServer } from "./child-server.js";
 
-
 /** A real SQS-compatible server (fauxqs) in its own process, reached over HTTP like AWS. */
 export interface SqsServer extends ChildServer {
   endpoint: string;
@@ -52,19 +51,24 @@ export async function startSqsServer(port?: number): Promise<SqsServer> {
       const fifoAttributes: Record<string, string> = options.fifo ? { FifoQueue: "true" } : {};
       let dlqUrl: string | undefined;
       const attributes: Record<string, string> = { ...fifoAttributes };
-      if (options.visibilityTimeout !== undefined) attributes.VisibilityTimeout = String(options.visibilityTimeout);
+      if (options.visibilityTimeout !== undefined)
+        attributes.VisibilityTimeout = String(options.visibilityTimeout);
       if (options.deadLetter) {
         const dlq = await sqs.send(
           new CreateQueueCommand({ QueueName: `${name}-dlq${suffix}`, Attributes: fifoAttributes }),
         );
         dlqUrl = dlq.QueueUrl;
-        const arn = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }));
+        const arn = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }),
+        );
         attributes.RedrivePolicy = JSON.stringify({
           deadLetterTargetArn: arn.Attributes?.QueueArn,
           maxReceiveCount: options.deadLetter.maxReceiveCount,
         });
       }
-      const queue = await sqs.send(new CreateQueueCommand({ QueueName: `${name}${suffix}`, Attributes: attributes }));
+      const queue = await sqs.send(
+        new CreateQueueCommand({ QueueName: `${name}${suffix}`, Attributes: attributes }),
+      );
       sqs.destroy();
       if (!queue.QueueUrl) throw new Error("CreateQueue returned no QueueUrl");
       return dlqUrl ? { queueUrl: queue.QueueUrl, dlqUrl } : { queueUrl: queue.QueueUrl };

@@ -61,7 +61,12 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
     process.env.AWS_SECRET_ACCESS_KEY ??= "test";
     metrics = createMetrics({ collectDefaults: false });
     const queue = new SqsEnqueueBatcher({ sqs, queueUrl, metrics, windowMs: 2 });
-    const receive = createWebhookReceiver({ queue, clock: systemClock, secrets: [SECRET, ROTATED], toleranceSeconds: 300 });
+    const receive = createWebhookReceiver({
+      queue,
+      clock: systemClock,
+      secrets: [SECRET, ROTATED],
+      toleranceSeconds: 300,
+    });
     const app = createWebApp({
       receive,
       metrics,
@@ -81,8 +86,15 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
   });
 
   it("a signed event gets 200 and exactly one message whose body is the event, byte for byte", async () => {
-    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_ingest1", object: "customer" }), null, 2);
-    const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET), "x-request-id": "req-abc-1" });
+    const payload = JSON.stringify(
+      makeEvent("customer.updated", { id: "cus_ingest1", object: "customer" }),
+      null,
+      2,
+    );
+    const response = await post(payload, {
+      "stripe-signature": signPayload(payload, SECRET),
+      "x-request-id": "req-abc-1",
+    });
     expect(response.status).to.equal(200);
     expect(response.headers.get("x-request-id")).to.equal("req-abc-1");
     const messages = await receiveAll();
@@ -105,7 +117,9 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
   it("accepts a header carrying several v1 signatures when one of them matches", async () => {
     const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_multi", object: "customer" }));
     const timestamp = Math.floor(Date.now() / 1000);
-    const good = signPayload(payload, SECRET, timestamp).split(",").find((part) => part.startsWith("v1="));
+    const good = signPayload(payload, SECRET, timestamp)
+      .split(",")
+      .find((part) => part.startsWith("v1="));
     const header = `t=${timestamp},v1=${"0".repeat(64)},${good}`;
     const response = await post(payload, { "stripe-signature": header });
     expect(response.status).to.equal(200);
@@ -181,33 +195,43 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
 
   it("coalesces concurrent requests into SendMessageBatch calls and every request still gets its 200", async () => {
     const before = await metrics.enqueueBatchSize.get();
-    const beforeCount = before.values.find((v) => v.metricName === "sqs_enqueue_batch_size_count")?.value ?? 0;
+    const beforeCount =
+      before.values.find((v) => v.metricName === "sqs_enqueue_batch_size_count")?.value ?? 0;
     const payloads = Array.from({ length: 20 }, (_, i) =>
-      JSON.stringify(makeEvent("payment_intent.succeeded", { id: `pi_${i}`, object: "payment_intent", customer: "cus_c" })),
+      JSON.stringify(
+        makeEvent("payment_intent.succeeded", { id: `pi_${i}`, object: "payment_intent", customer: "cus_c" }),
+      ),
     );
-    const responses = await Promise.all(payloads.map((p) => post(p, { "stripe-signature": signPayload(p, SECRET) })));
+    const responses = await Promise.all(
+      payloads.map((p) => post(p, { "stripe-signature": signPayload(p, SECRET) })),
+    );
     expect(responses.map((r) => r.status)).to.deep.equal(payloads.map(() => 200));
     const after = await metrics.enqueueBatchSize.get();
     const afterCount = after.values.find((v) => v.metricName === "sqs_enqueue_batch_size_count")?.value ?? 0;
     expect(afterCount - beforeCount).to.be.lessThan(20);
     const bodies = new Set<string>();
-    for (let i = 0; i < 5 && bodies.size < 20; i++) for (const m of await receiveAll()) bodies.add(m.Body ?? "");
+    for (let i = 0; i < 5 && bodies.size < 20; i++)
+      for (const m of await receiveAll()) bodies.add(m.Body ?? "");
     expect(bodies).to.have.lengthOf(20);
   });
 
   it("a partial batch failure fails only the request whose message SQS refused", async () => {
     // U+FFFF is valid in JSON but outside the characters SQS accepts in a message body.
-    const refused = JSON.stringify(makeEvent("customer.updated", { id: "cus_bad", object: "customer", name: "x\uffff" }))
-      .replace("\\uffff", "\uffff");
+    const refused = JSON.stringify(
+      makeEvent("customer.updated", { id: "cus_bad", object: "customer", name: "x\uffff" }),
+    ).replace("\\uffff", "\uffff");
     expect(refused).to.include("\uffff");
     const fine = Array.from({ length: 4 }, (_, i) =>
       JSON.stringify(makeEvent("customer.updated", { id: `cus_ok${i}`, object: "customer" })),
     );
     const all = [fine[0]!, fine[1]!, refused, fine[2]!, fine[3]!];
-    const responses = await Promise.all(all.map((p) => post(p, { "stripe-signature": signPayload(p, SECRET) })));
+    const responses = await Promise.all(
+      all.map((p) => post(p, { "stripe-signature": signPayload(p, SECRET) })),
+    );
     expect(responses.map((r) => r.status)).to.deep.equal([200, 200, 503, 200, 200]);
     const bodies = new Set<string>();
-    for (let i = 0; i < 5 && bodies.size < 4; i++) for (const m of await receiveAll()) bodies.add(m.Body ?? "");
+    for (let i = 0; i < 5 && bodies.size < 4; i++)
+      for (const m of await receiveAll()) bodies.add(m.Body ?? "");
     expect([...bodies].sort()).to.deep.equal([...fine].sort());
   });
 
@@ -241,7 +265,9 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
     it("/health/ready answers 503 and names the failed dependency", async () => {
       const response = await fetch(`${baseUrl}/health/ready`);
       expect(response.status).to.equal(503);
-      const body = (await response.json()) as { dependencies: Record<string, { status: string; detail?: string }> };
+      const body = (await response.json()) as {
+        dependencies: Record<string, { status: string; detail?: string }>;
+      };
       expect(body.dependencies.sqs?.status).to.equal("down");
       expect(body.dependencies.sqs?.detail).to.be.a("string").and.not.equal("");
     });

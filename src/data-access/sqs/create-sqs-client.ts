@@ -2,13 +2,26 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 
 /**
  * An SQS client whose region, credentials and endpoint (`AWS_ENDPOINT_URL_SQS`) the AWS SDK resolves
- * from its standard sources. Timeouts are bounded so a hung queue turns into a 503, not a hung webhook.
+ * from its standard sources. Timeouts are bounded so a hung queue turns into a 503, not a hung webhook
+ * (the worker's long polls set their own, longer timeout per call).
  */
-export function createSqsClient(options: { region?: string | undefined; endpoint?: string } = {}): SQSClient {
+export function createSqsClient(
+  options: { region?: string | undefined; endpoint?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): SQSClient {
+  // The SDK otherwise sends each call to its QueueUrl's host, overriding an endpoint that came from
+  // AWS_ENDPOINT_URL_SQS; an explicitly configured endpoint is what the operator meant.
+  const hasConfiguredEndpoint = Boolean(options.endpoint || env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL);
   return new SQSClient({
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(hasConfiguredEndpoint ? { useQueueUrlAsEndpoint: false } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 5000 },
+    requestHandler: {
+      connectionTimeout: 1000,
+      requestTimeout: 5000,
+      httpAgent: { keepAlive: true, maxSockets: 256 },
+      httpsAgent: { keepAlive: true, maxSockets: 256 },
+    },
   });
 }

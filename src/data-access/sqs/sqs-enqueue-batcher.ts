@@ -1,4 +1,8 @@
-import { SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
+import {
+  SendMessageBatchCommand,
+  type SQSClient,
+  type SendMessageBatchRequestEntry,
+} from "@aws-sdk/client-sqs";
 import type { EventQueue, QueueMessage } from "../../domain/ingest/event-queue.js";
 import { RetryableSyncError } from "../../shared/errors.js";
 import type { Metrics } from "../../shared/metrics.js";
@@ -95,7 +99,9 @@ export class SqsEnqueueBatcher implements EventQueue {
         event_type: attribute(message.eventType),
         correlation_id: attribute(message.correlationId),
       },
-      ...(this.isFifo ? { MessageDeduplicationId: message.eventId, MessageGroupId: message.orderingKey } : {}),
+      ...(this.isFifo
+        ? { MessageDeduplicationId: message.eventId, MessageGroupId: message.orderingKey }
+        : {}),
     };
   }
 

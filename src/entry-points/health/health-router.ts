@@ -21,7 +21,11 @@ export function createHealthRouter(options: HealthRouterOptions): Router {
   const router = new Router();
   const startedAt = Date.now();
   const live = (ctx: { body: unknown }) => {
-    ctx.body = { status: "ok", role: options.role, uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) };
+    ctx.body = {
+      status: "ok",
+      role: options.role,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    };
   };
   router.get("/health", live);
   router.get("/health/live", live);

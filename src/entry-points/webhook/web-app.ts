@@ -22,7 +22,11 @@ export interface WebAppDeps {
 export function createWebApp(deps: WebAppDeps): Koa<RequestState> {
   const app = new Koa<RequestState>();
   app.proxy = true;
-  const webhook = createWebhookRouter({ receive: deps.receive, metrics: deps.metrics, bodyLimitBytes: deps.bodyLimitBytes });
+  const webhook = createWebhookRouter({
+    receive: deps.receive,
+    metrics: deps.metrics,
+    bodyLimitBytes: deps.bodyLimitBytes,
+  });
   const health = createHealthRouter({
     role: "web",
     checks: deps.checks,

@@ -26,7 +26,11 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router<Reque
     let eventType = "unknown";
     try {
       const rawBody = await readRawBody(ctx.req, options.bodyLimitBytes);
-      const result = await options.receive(rawBody, ctx.get("stripe-signature") || undefined, ctx.state.correlationId);
+      const result = await options.receive(
+        rawBody,
+        ctx.get("stripe-signature") || undefined,
+        ctx.state.correlationId,
+      );
       outcome = result.outcome;
       eventType = result.eventType;
       ctx.state.logFields.eventId = result.eventId;
