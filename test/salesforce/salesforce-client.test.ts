@@ -196,6 +196,31 @@ describe("Salesforce client against the emulator", () => {
     expect((await client.query("SELECT COUNT() FROM Stripe_Customer__c")).totalSize).to.equal(1);
   });
 
+  it("a query whose session expired refreshes the token once and reads through jsforce", async () => {
+    const { client } = createClient(emulator);
+    await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_read")]);
+    const tokensBefore = emulator.stats().tokenRequests.total;
+    emulator.faults.add({ type: "expire_sessions" });
+    const result = await client.query("SELECT Id FROM Stripe_Customer__c");
+    expect(result.totalSize).to.equal(1);
+    expect(emulator.stats().tokenRequests.total).to.equal(tokensBefore + 1);
+  });
+
+  it("a query whose session stays invalid fails after one refresh instead of looping", async () => {
+    const { client } = createClient(emulator);
+    emulator.faults.add({ type: "invalid_session", count: 10 });
+    const tokensBefore = emulator.stats().tokenRequests.total;
+    let caught: unknown;
+    try {
+      await client.query("SELECT Id FROM Stripe_Customer__c");
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).to.be.instanceOf(RetryableSyncError);
+    expect((caught as RetryableSyncError).code).to.equal("INVALID_SESSION_ID");
+    expect(emulator.stats().tokenRequests.total - tokensBefore).to.be.at.most(2);
+  });
+
   describe("network failures the emulator cannot produce", () => {
     beforeEach(() => {
       nock.disableNetConnect();

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from "../../shared/clock.js";
-import { RetryableSyncError } from "../../shared/errors.js";
+import { Connection } from "jsforce";
+import { PermanentSyncError, RetryableSyncError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
 import {
@@ -93,8 +94,8 @@ export function chunkRecords(
 
 /**
  * Salesforce REST client: upserts through sObject Collections, plus query and describe.
- * It talks HTTP with `fetch` rather than jsforce because jsforce never retries PATCH, can loop on a
- * 401 that outlives a refresh, and resolves to bodies only, while we need each status code.
+ * Upserts use `fetch` rather than jsforce because jsforce never retries PATCH, can loop on a 401
+ * that outlives a refresh, and resolves to bodies only, while each status code decides a retry.
  */
 export class SalesforceClient implements SalesforceWriter {
   private readonly doFetch: typeof fetch;
@@ -138,25 +139,61 @@ export class SalesforceClient implements SalesforceWriter {
     return results;
   }
 
-  /** Runs a SOQL query and follows `nextRecordsUrl` until done. */
+  /** Runs a SOQL query through jsforce, which follows `nextRecordsUrl` until done. */
   async query<T = Record<string, unknown>>(soql: string): Promise<QueryResult<T>> {
-    let path = `/services/data/v${this.options.apiVersion}/query?q=${encodeURIComponent(soql)}`;
-    const records: T[] = [];
-    for (;;) {
-      const page = parseJson<QueryResult<T> & { nextRecordsUrl?: string }>(
-        "query",
-        await this.send("query", "GET", path),
-      );
-      records.push(...(page.records ?? []));
-      if (page.done || !page.nextRecordsUrl) return { totalSize: page.totalSize, done: true, records };
-      path = page.nextRecordsUrl;
-    }
+    const answer = await this.withConnection(
+      "query",
+      async (conn) => await conn.query<Record<string, unknown>>(soql, { autoFetch: true, maxFetch: 100_000 }),
+    );
+    return { totalSize: answer.totalSize, done: true, records: answer.records as T[] };
   }
 
-  /** Describes one object: its fields with types, lengths and external ids. */
+  /** Describes one object through jsforce: its fields with types, lengths and external ids. */
   async describe(objectName: string): Promise<DescribeResult> {
-    const path = `/services/data/v${this.options.apiVersion}/sobjects/${objectName}/describe`;
-    return parseJson<DescribeResult>("describe", await this.send("describe", "GET", path));
+    return (await this.withConnection("describe", (conn) =>
+      conn.describe(objectName),
+    )) as unknown as DescribeResult;
+  }
+
+  /**
+   * Reads go through jsforce (its paging, and its retries of GET on 5xx) with the shared token. It is
+   * given no refresh function: a 401 comes back to us, and we refresh once and retry once.
+   */
+  private async withConnection<T>(operation: string, read: (conn: Connection) => Promise<T>): Promise<T> {
+    const { tokenCache, metrics } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const token = await tokenCache.getToken(this.requestToken);
+      const conn = new Connection({
+        instanceUrl: token.instanceUrl,
+        accessToken: token.accessToken,
+        version: this.options.apiVersion,
+      });
+      try {
+        const result = await read(conn);
+        metrics?.salesforceCalls.inc({ operation, status: "200" });
+        this.recordApiUsage(conn.limitInfo?.apiUsage);
+        return result;
+      } catch (error) {
+        const code = (error as { errorCode?: string }).errorCode ?? (error as Error).name;
+        metrics?.salesforceCalls.inc({ operation, status: code });
+        if (code === "INVALID_SESSION_ID") {
+          await tokenCache.invalidate(token.accessToken);
+          if (attempt === 1) continue;
+          throw new RetryableSyncError(
+            "INVALID_SESSION_ID",
+            `Salesforce ${operation}: session still invalid after one refresh`,
+          );
+        }
+        if (isRetryableRecordError(code) || /ECONN|ETIMEDOUT|socket|fetch failed/i.test(String(error))) {
+          throw new RetryableSyncError(code, `Salesforce ${operation} failed: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+        throw new PermanentSyncError(code, `Salesforce ${operation} failed: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    }
   }
 
   private requestToken = (): Promise<SalesforceToken> =>
@@ -231,11 +268,17 @@ export class SalesforceClient implements SalesforceWriter {
     }
   }
 
-  private recordApiUsage(limitInfo: string | null): void {
-    const match = limitInfo?.match(/api-usage=(\d+)\/(\d+)/);
-    if (!match || !this.options.metrics) return;
-    this.options.metrics.salesforceApiUsage.set({ kind: "used" }, Number(match[1]));
-    this.options.metrics.salesforceApiUsage.set({ kind: "limit" }, Number(match[2]));
+  private recordApiUsage(limitInfo: string | null | { used: number; limit: number } | undefined): void {
+    const usage =
+      typeof limitInfo === "string" || limitInfo === null || limitInfo === undefined
+        ? limitInfo
+            ?.match(/api-usage=(\d+)\/(\d+)/)
+            ?.slice(1, 3)
+            .map(Number)
+        : [limitInfo.used, limitInfo.limit];
+    if (!usage || usage.length !== 2 || !this.options.metrics) return;
+    this.options.metrics.salesforceApiUsage.set({ kind: "used" }, usage[0]!);
+    this.options.metrics.salesforceApiUsage.set({ kind: "limit" }, usage[1]!);
   }
 }
 

@@ -135,6 +135,8 @@ export function createWorker(deps: WorkerDeps): Worker {
             VisibilityTimeout: config.visibilityTimeoutSeconds,
             MessageAttributeNames: ["All"],
             MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp", "MessageGroupId"],
+            // The older spelling, for SQS-compatible servers that predate MessageSystemAttributeNames.
+            AttributeNames: ["All"],
           }),
           // A long poll outlives the client's usual requestTimeout (5 s in createSqsClient).
           { abortSignal: abort.signal, requestTimeout: (config.waitTimeSeconds + 10) * 1000 },
