@@ -24,17 +24,35 @@ export function sqsEnv(endpoint: string): NodeJS.ProcessEnv {
   };
 }
 
-/** Starts fauxqs on a free loopback port (or `port`, to restart one on the same address). */
+/**
+ * Starts an SQS-compatible server on a free loopback port (or `port`, to restart one on the same
+ * address): fauxqs by default; `SQS_TEST_SERVER=moto` runs the same suites against moto's server
+ * (`pip install "moto[server]"`), a second, independent implementation.
+ */
 export async function startSqsServer(port?: number): Promise<SqsServer> {
   const chosen = port ?? (await freePort());
-  const cli = fileURLToPath(new URL("../../node_modules/fauxqs/dist/cli.js", import.meta.url));
   const endpoint = `http://127.0.0.1:${chosen}`;
-  const child = await startChild(process.execPath, [cli], {
-    name: "fauxqs",
-    port: chosen,
-    env: { FAUXQS_PORT: String(chosen), FAUXQS_HOST: "localhost", FAUXQS_LOGGER: "false" },
-    ready: async () => (await fetch(`${endpoint}/health`)).ok,
-  });
+  const child =
+    process.env.SQS_TEST_SERVER === "moto"
+      ? await startChild(
+          process.env.MOTO_SERVER_BIN ?? "moto_server",
+          ["-H", "127.0.0.1", "-p", String(chosen)],
+          {
+            name: "moto_server",
+            port: chosen,
+            ready: async () => (await fetch(`${endpoint}/moto-api/`)).status < 500,
+          },
+        )
+      : await startChild(
+          process.execPath,
+          [fileURLToPath(new URL("../../node_modules/fauxqs/dist/cli.js", import.meta.url))],
+          {
+            name: "fauxqs",
+            port: chosen,
+            env: { FAUXQS_PORT: String(chosen), FAUXQS_HOST: "localhost", FAUXQS_LOGGER: "false" },
+            ready: async () => (await fetch(`${endpoint}/health`)).ok,
+          },
+        );
   const client = () =>
     new SQSClient({
       endpoint,

@@ -215,7 +215,9 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
     expect(bodies).to.have.lengthOf(20);
   });
 
-  it("a partial batch failure fails only the request whose message SQS refused", async () => {
+  it("a partial batch failure fails only the request whose message SQS refused", async function () {
+    // moto accepts bodies AWS refuses, so it cannot produce this fault; fauxqs (the default) can.
+    if (process.env.SQS_TEST_SERVER === "moto") this.skip();
     // U+FFFF is valid in JSON but outside the characters SQS accepts in a message body.
     const refused = JSON.stringify(
       makeEvent("customer.updated", { id: "cus_bad", object: "customer", name: "x\uffff" }),

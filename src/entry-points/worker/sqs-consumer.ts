@@ -85,11 +85,26 @@ export function createWorker(deps: WorkerDeps): Worker {
   let receivesInFlight = 0;
   let abort = new AbortController();
   let loops: Promise<void>[] = [];
+  // Receiving runs ahead of syncing: two groups being synced, one waiting, and one receive per
+  // loop may be held, so under a backlog groups fill to maxRecordsPerCall (fewer, fuller calls).
+  const groupSize = Math.max(1, config.maxRecordsPerCall);
+  const maxHeld = 3 * groupSize + config.concurrency * config.batchSize;
+  let heldCount = 0;
+  let capacityWaiters: (() => void)[] = [];
+  const wakeReceivers = () => {
+    const waiters = capacityWaiters;
+    capacityWaiters = [];
+    for (const wake of waiters) wake();
+  };
+  // Groups are synced at most two at a time: one writing while the next is gathered and read.
+  const maxGroupsInFlight = 2;
+  let groupsInFlight = 0;
+  const waitingGroups: HeldMessage[][] = [];
 
-  const coalescer = new Coalescer<HeldMessage>({
-    windowMs: config.coalesceMs,
-    maxItems: Math.max(1, config.maxRecordsPerCall),
-    onFlush: (messages) => {
+  const startGroups = (): void => {
+    while (!stopping && groupsInFlight < maxGroupsInFlight && waitingGroups.length > 0) {
+      const messages = waitingGroups.shift() as HeldMessage[];
+      groupsInFlight += 1;
       const task = processMessages(messages, {
         sqs,
         queueUrl,
@@ -102,7 +117,28 @@ export function createWorker(deps: WorkerDeps): Worker {
         ...(deps.random ? { random: deps.random } : {}),
       });
       tasks.add(task);
-      void task.finally(() => tasks.delete(task));
+      void task.finally(() => {
+        tasks.delete(task);
+        groupsInFlight -= 1;
+        startGroups();
+      });
+    }
+  };
+
+  const coalescer = new Coalescer<HeldMessage>({
+    windowMs: config.coalesceMs,
+    maxItems: groupSize,
+    onFlush: (messages) => {
+      // While both sync slots are busy, top up the waiting group rather than queue a small one.
+      let rest = messages;
+      const last = waitingGroups.at(-1);
+      if (last && last.length < groupSize) {
+        const room = groupSize - last.length;
+        last.push(...rest.slice(0, room));
+        rest = rest.slice(room);
+      }
+      for (let i = 0; i < rest.length; i += groupSize) waitingGroups.push(rest.slice(i, i + groupSize));
+      startGroups();
     },
   });
 
@@ -110,6 +146,13 @@ export function createWorker(deps: WorkerDeps): Worker {
     const held = messages.map((m) => holdMessage(m, logger));
     metrics.messagesInFlight.inc(held.length);
     heartbeat.hold(held);
+    heldCount += held.length;
+    for (const message of held) {
+      void message.whenSettled.then(() => {
+        heldCount -= 1;
+        wakeReceivers();
+      });
+    }
     return held;
   };
 
@@ -124,6 +167,10 @@ export function createWorker(deps: WorkerDeps): Worker {
   const receiveLoop = async (loop: number): Promise<void> => {
     let failures = 0;
     while (!stopping) {
+      if (heldCount + config.batchSize > maxHeld) {
+        await new Promise<void>((resolve) => capacityWaiters.push(resolve));
+        continue;
+      }
       let messages: Message[];
       receivesInFlight += 1;
       try {
@@ -167,8 +214,6 @@ export function createWorker(deps: WorkerDeps): Worker {
       coalescer.add(held);
       // Nothing else is on its way: waiting out the window would only add latency.
       if (receivesInFlight === 0) coalescer.flushNow();
-      // One batch per loop in flight bounds the held messages to concurrency * batchSize.
-      await Promise.all(held.map((m) => m.whenSettled));
     }
   };
 
@@ -203,8 +248,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       stopping = true;
       const startedAt = clock.now();
       abort.abort();
+      wakeReceivers();
       // Gathered but not yet handed to the domain: give them back at once.
-      await release(coalescer.takeAll());
+      await release([...coalescer.takeAll(), ...waitingGroups.splice(0).flat()]);
       const budgetMs = drainBudgetMs(config.shutdownTimeoutSeconds);
       let timer: NodeJS.Timeout | undefined;
       const finished = await Promise.race([
@@ -219,7 +265,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         });
       await release(unfinished);
       heartbeat.stop();
-      // Loops end once their messages are settled; a settlement stuck on SQS must not hold the exit.
+      // Loops end once their long poll is aborted; a receive stuck on SQS must not hold the exit.
       const leftMs = Math.max(0, config.shutdownTimeoutSeconds * 1000 - (clock.now() - startedAt));
       await Promise.race([Promise.all(loops), new Promise((resolve) => setTimeout(resolve, leftMs).unref())]);
       started = false;
