@@ -1,0 +1,345 @@
+import {
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import { Redis } from "ioredis";
+import { loadConfig, type AppConfig } from "../../../src/config/config.js";
+import { SalesforceClient } from "../../../src/data-access/salesforce/salesforce-client.js";
+import type { SalesforceAuthOptions } from "../../../src/data-access/salesforce/salesforce-auth.js";
+import { RedisTokenCache, tokenCacheKey } from "../../../src/data-access/salesforce/token-cache.js";
+import { createSqsClient } from "../../../src/data-access/sqs/create-sqs-client.js";
+import { RedisSyncStore } from "../../../src/data-access/store/redis-sync-store.js";
+import type { StripeEvent } from "../../../src/domain/stripe-event.js";
+import { defaultMapping } from "../../../src/domain/sync/mapping.js";
+import { createEventSyncer } from "../../../src/domain/sync/sync-events.js";
+import {
+  DEFAULT_EMULATOR_CREDENTIALS,
+  startSalesforceEmulator,
+  type SalesforceEmulator,
+} from "../../../src/emulator/salesforce/index.js";
+import { createWorker, type Worker } from "../../../src/entry-points/worker/sqs-consumer.js";
+import { startWeb, type RunningWeb } from "../../../src/roles/start-web.js";
+import { SALESFORCE_OBJECTS } from "../../../src/salesforce-schema/objects.js";
+import { systemClock } from "../../../src/shared/clock.js";
+import { createLogger, type Logger } from "../../../src/shared/logger.js";
+import { createMetrics, type Metrics } from "../../../src/shared/metrics.js";
+import { waitFor } from "../../support/child-server.js";
+import { startRedisServer, type RedisServer } from "../../support/redis-server.js";
+import { signPayload } from "../../support/signing.js";
+import { startSqsServer, type SqsServer } from "../../support/sqs-server.js";
+
+/** The webhook signing secret the e2e web app accepts. */
+export const E2E_WEBHOOK_SECRET = "whsec_e2e_pipeline";
+
+/** Retry delays of one to two seconds, so retried messages come back within a test. */
+export const QUICK_BACKOFF = { baseSeconds: 1, maxSeconds: 2 };
+
+/** Silent unless E2E_LOG names a level (e.g. `E2E_LOG=debug`), for reading a failing run. */
+export function e2eLogger(): Logger {
+  const level = process.env.E2E_LOG;
+  return createLogger(level ? { level, service: "e2e" } : { silent: true });
+}
+
+/** Worker settings for tests: one-second polls, a short visibility timeout, a quick drain. */
+export function e2eWorkerConfig(overrides: Partial<AppConfig["worker"]> = {}): AppConfig["worker"] {
+  return {
+    port: 0,
+    concurrency: 2,
+    batchSize: 10,
+    waitTimeSeconds: 1,
+    visibilityTimeoutSeconds: 5,
+    shutdownTimeoutSeconds: 5,
+    maxRecordsPerCall: 200,
+    coalesceMs: 10,
+    idempotencyTtlSeconds: 86400,
+    ...overrides,
+  };
+}
+
+/** The external id field of each contract object. */
+export function externalIdFieldOf(objectName: string): string {
+  const object = SALESFORCE_OBJECTS.find((o) => o.name === objectName);
+  if (!object) throw new Error(`no object ${objectName} in the contract`);
+  return object.externalIdField;
+}
+
+/** The real servers shared by a suite: fauxqs and redis-server, each in its own process. */
+export interface Infrastructure {
+  sqsServer: SqsServer;
+  redisServer: RedisServer;
+  stop(): Promise<void>;
+}
+
+/** Starts fauxqs and redis-server; the AWS SDK's default chain gets dummy credentials. */
+export async function startInfrastructure(): Promise<Infrastructure> {
+  process.env.AWS_ACCESS_KEY_ID ??= "test";
+  process.env.AWS_SECRET_ACCESS_KEY ??= "test";
+  const [sqsServer, redisServer] = await Promise.all([startSqsServer(), startRedisServer()]);
+  return {
+    sqsServer,
+    redisServer,
+    async stop() {
+      await Promise.all([sqsServer.stop(), redisServer.stop()]);
+    },
+  };
+}
+
+/** One in-process worker stack: its own Redis connection, token cache, Salesforce client and metrics. */
+export interface TestWorker {
+  worker: Worker;
+  metrics: Metrics;
+  redis: Redis;
+  /** Salesforce calls this worker made, by the client's own metric. */
+  salesforceCalls(): Promise<number>;
+}
+
+/** Options of `startPipeline`. */
+export interface PipelineOptions {
+  /** Workers started with the pipeline (default 1; 0 to start them later or run one elsewhere). */
+  workers?: number;
+  /** Receives before SQS's redrive policy parks a message (default 10). */
+  maxReceiveCount?: number;
+  worker?: Partial<AppConfig["worker"]>;
+}
+
+/** The whole path, from a signed POST to records in the Salesforce emulator. */
+export interface Pipeline {
+  emulator: SalesforceEmulator;
+  sqs: SQSClient;
+  queueUrl: string;
+  dlqUrl: string;
+  /** Base URL of the webhook app, e.g. `http://127.0.0.1:41234`. */
+  webUrl: string;
+  workers: TestWorker[];
+  /** Starts `count` more worker stacks at once. */
+  startWorkers(count: number): Promise<TestWorker[]>;
+  /** POSTs the event signed by the Stripe SDK to `/webhook/stripe`; throws unless answered 200. */
+  sendEvent(event: StripeEvent | Record<string, unknown>): Promise<void>;
+  /** Puts the event on the queue directly, as the webhook role would. */
+  enqueue(event: StripeEvent): Promise<void>;
+  /** Waits until the record with this external id exists and satisfies `predicate`; returns it. */
+  waitForRecord(
+    objectName: string,
+    externalId: string,
+    predicate?: (record: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
+  /** The record with this external id as the emulator stores it, if any. */
+  record(objectName: string, externalId: string): Record<string, unknown> | undefined;
+  /** Waits until the main queue holds nothing, visible or in flight. */
+  waitUntilQueueEmpty(timeoutMs?: number): Promise<void>;
+  /** Visible and in-flight message counts of the main queue. */
+  queueDepth(): Promise<{ visible: number; inFlight: number }>;
+  /** Every message on the dead-letter queue (received, so hidden from later calls for a minute). */
+  dlqMessages(): Promise<Message[]>;
+  stop(): Promise<void>;
+}
+
+let pipelineCounter = 0;
+
+/** Visible and in-flight message counts of a queue. */
+export async function queueDepth(
+  sqs: SQSClient,
+  queueUrl: string,
+): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return {
+    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}
+
+/** Sends the event as the webhook role does: the event as body, ids as String attributes. */
+export async function enqueueEvent(sqs: SQSClient, queueUrl: string, event: StripeEvent): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(event),
+      MessageAttributes: {
+        event_id: { DataType: "String", StringValue: event.id },
+        event_type: { DataType: "String", StringValue: event.type },
+        correlation_id: { DataType: "String", StringValue: `e2e-${event.id}` },
+      },
+    }),
+  );
+}
+
+/**
+ * Starts a fresh pipeline on shared infrastructure: a new queue with its dead-letter queue, a new
+ * Salesforce emulator, an empty Redis, the real webhook role, and `workers` real worker stacks.
+ */
+export async function startPipeline(infra: Infrastructure, options: PipelineOptions = {}): Promise<Pipeline> {
+  pipelineCounter += 1;
+  const logger = e2eLogger();
+  const { queueUrl, dlqUrl } = await infra.sqsServer.createQueue(`e2e-${process.pid}-${pipelineCounter}`, {
+    deadLetter: { maxReceiveCount: options.maxReceiveCount ?? 10 },
+  });
+  if (!dlqUrl) throw new Error("no dead-letter queue was created");
+  const admin = new Redis(infra.redisServer.url);
+  await admin.flushall();
+  const emulator = await startSalesforceEmulator({ credentials: DEFAULT_EMULATOR_CREDENTIALS, logger });
+  const sqs = createSqsClient({ region: "us-east-1", endpoint: infra.sqsServer.endpoint });
+
+  const webConfig = loadConfig("web", {
+    NODE_ENV: "test",
+    PORT: "0",
+    STRIPE_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
+  });
+  const web: RunningWeb = await startWeb({
+    config: webConfig,
+    sqs,
+    queueUrl,
+    metrics: createMetrics({ collectDefaults: false }),
+    logger,
+  });
+  const webUrl = `http://127.0.0.1:${web.port}`;
+
+  const auth: SalesforceAuthOptions = {
+    loginUrl: emulator.url,
+    flow: "client_credentials",
+    clientId: DEFAULT_EMULATOR_CREDENTIALS.clientId,
+    clientSecret: DEFAULT_EMULATOR_CREDENTIALS.clientSecret,
+  };
+  const workerConfig = e2eWorkerConfig(options.worker);
+  const workers: TestWorker[] = [];
+
+  const buildWorker = (): TestWorker => {
+    const redis = new Redis(infra.redisServer.url, { maxRetriesPerRequest: 2 });
+    const metrics = createMetrics({ collectDefaults: false });
+    const writer = new SalesforceClient({
+      auth,
+      apiVersion: "62.0",
+      tokenCache: new RedisTokenCache({ redis, key: tokenCacheKey(auth.loginUrl, auth.clientId) }),
+      logger,
+      metrics,
+      maxRecordsPerCall: workerConfig.maxRecordsPerCall,
+    });
+    const syncer = createEventSyncer({
+      writer,
+      store: new RedisSyncStore(redis),
+      mapping: defaultMapping(),
+      metrics,
+      clock: systemClock,
+      idempotencyTtlSeconds: workerConfig.idempotencyTtlSeconds,
+    });
+    const worker = createWorker({
+      sqs,
+      queueUrl,
+      dlqUrl,
+      syncer,
+      config: workerConfig,
+      metrics,
+      logger,
+      backoff: QUICK_BACKOFF,
+    });
+    return {
+      worker,
+      metrics,
+      redis,
+      async salesforceCalls() {
+        const metric = await metrics.salesforceCalls.get();
+        return metric.values.reduce((sum, v) => sum + v.value, 0);
+      },
+    };
+  };
+
+  const startWorkers = async (count: number): Promise<TestWorker[]> => {
+    const started = Array.from({ length: count }, buildWorker);
+    workers.push(...started);
+    await Promise.all(started.map((w) => w.worker.start()));
+    return started;
+  };
+  await startWorkers(options.workers ?? 1);
+
+  const record = (objectName: string, externalId: string) => {
+    const field = externalIdFieldOf(objectName);
+    return emulator.records(objectName).find((r) => r[field] === externalId);
+  };
+
+  return {
+    emulator,
+    sqs,
+    queueUrl,
+    dlqUrl,
+    webUrl,
+    workers,
+    startWorkers,
+    async sendEvent(event) {
+      const payload = JSON.stringify(event);
+      const response = await fetch(`${webUrl}/webhook/stripe`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "stripe-signature": signPayload(payload, E2E_WEBHOOK_SECRET),
+        },
+        body: payload,
+      });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${text}`);
+    },
+    enqueue: (event) => enqueueEvent(sqs, queueUrl, event),
+    record,
+    async waitForRecord(objectName, externalId, predicate = () => true, timeoutMs = 20000) {
+      let found: Record<string, unknown> | undefined;
+      try {
+        await waitFor(
+          async () => {
+            found = record(objectName, externalId);
+            return found !== undefined && predicate(found);
+          },
+          timeoutMs,
+          `${objectName} ${externalId}`,
+        );
+      } catch (error) {
+        throw new Error(
+          `${(error as Error).message}; last seen: ${found === undefined ? "no record" : JSON.stringify(found)}`,
+          { cause: error },
+        );
+      }
+      return found!;
+    },
+    queueDepth: () => queueDepth(sqs, queueUrl),
+    async waitUntilQueueEmpty(timeoutMs = 20000) {
+      await waitFor(
+        async () => {
+          const depth = await queueDepth(sqs, queueUrl);
+          return depth.visible === 0 && depth.inFlight === 0;
+        },
+        timeoutMs,
+        "the main queue to empty",
+      );
+    },
+    async dlqMessages() {
+      const messages: Message[] = [];
+      for (;;) {
+        const { Messages } = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: dlqUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: 60,
+            MessageAttributeNames: ["All"],
+          }),
+        );
+        if (!Messages || Messages.length === 0) return messages;
+        messages.push(...Messages);
+      }
+    },
+    async stop() {
+      await Promise.all(workers.map((w) => w.worker.stop()));
+      await web.stop();
+      for (const w of workers) w.redis.disconnect();
+      admin.disconnect();
+      sqs.destroy();
+      await emulator.stop();
+    },
+  };
+}
