@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import { Agent, request } from "node:http";
 import autocannon from "autocannon";
 
 /** One load step's figures. */
@@ -54,4 +55,70 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
   console.log(line(headers));
   console.log(line(headers.map(() => "---")));
   for (const row of rows) console.log(line(row));
+}
+
+/** The value at quantile `q` (0..1) of sorted `values`. */
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/**
+ * An open-loop load at a fixed rate: one request every 1000/rate ms whatever the answers do, so the
+ * latencies include queueing (autocannon's rate limit sends each second's requests in a burst).
+ */
+export async function driveAtRate(
+  url: string,
+  requests: { method: "POST"; body: string; headers: Record<string, string> }[],
+  options: { rate: number; seconds: number },
+): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL(url);
+  const latencies: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  const total = Math.round(options.rate * options.seconds);
+  const intervalMs = 1000 / options.rate;
+  const startedAt = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = startedAt + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const { body, headers } = requests[i % requests.length]!;
+    inFlight.push(
+      new Promise<void>((resolve) => {
+        const sent = performance.now();
+        const req = request(
+          { host: target.hostname, port: target.port, path: target.pathname, method: "POST", headers, agent },
+          (res) => {
+            res.resume();
+            res.on("end", () => {
+              latencies.push(performance.now() - sent);
+              if ((res.statusCode ?? 0) >= 300) non2xx += 1;
+              resolve();
+            });
+          },
+        );
+        req.setTimeout(10_000, () => req.destroy(new Error("timeout")));
+        req.on("error", () => {
+          errors += 1;
+          resolve();
+        });
+        req.end(body);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  const elapsed = (performance.now() - startedAt) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    requestsPerSecond: latencies.length / elapsed,
+    p50Ms: Math.round(quantile(latencies, 0.5) * 10) / 10,
+    p99Ms: Math.round(quantile(latencies, 0.99) * 10) / 10,
+    non2xx,
+    errors,
+    total: latencies.length + errors,
+  };
 }

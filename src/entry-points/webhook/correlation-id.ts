@@ -29,15 +29,17 @@ export function correlationAndAccessLog(logger: Logger): Middleware<RequestState
       await next();
     } finally {
       const quiet = ctx.path.startsWith("/health") || ctx.path === "/metrics";
-      const line = {
-        method: ctx.method,
-        path: ctx.path,
-        status: ctx.status,
-        durationMs: Math.round((performance.now() - started) * 100) / 100,
-        ...ctx.state.logFields,
-      };
-      if (quiet) ctx.state.log.debug("request", line);
-      else ctx.state.log.info("request", line);
+      const level = quiet ? "debug" : "info";
+      // winston formats a line before its transports filter by level: skip the work when nobody listens.
+      if (logger.isLevelEnabled(level)) {
+        ctx.state.log.log(level, "request", {
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          ...ctx.state.logFields,
+        });
+      }
     }
   };
 }
