@@ -68,7 +68,9 @@ describe("configuration", () => {
 
   it("requires the credentials of the chosen Salesforce flow", () => {
     expect(
-      configError(() => loadConfig("worker", { ...production, SALESFORCE_AUTH_FLOW: "jwt", SALESFORCE_USERNAME: "u" })),
+      configError(() =>
+        loadConfig("worker", { ...production, SALESFORCE_AUTH_FLOW: "jwt", SALESFORCE_USERNAME: "u" }),
+      ),
     ).to.include("SALESFORCE_PRIVATE_KEY_FILE");
     expect(configError(() => loadConfig("worker", { ...production, SALESFORCE_AUTH_FLOW: "password" })))
       .to.include("SALESFORCE_USERNAME")
