@@ -21,13 +21,15 @@ const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
 
 /** The environment as the program reads it: names are the variables' own names. */
 const environmentSchema = z.object({
-  NODE_ENV: z.string().default("development"),
+  // An enum, so a typo ("prod") stops start-up instead of silently turning on the local fallbacks.
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
   LOG_LEVEL: z.enum(["error", "warn", "info", "http", "verbose", "debug", "silly"]).default("info"),
   PORT: port(8000),
   WORKER_PORT: port(8001),
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt(300),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  WEB_DRAIN_DELAY_SECONDS: z.coerce.number().int().min(0).max(120).default(0),
   ENQUEUE_BATCH_WINDOW_MS: z.coerce.number().min(0).max(50).default(2),
   STRIPE_API_KEY: optionalString,
   STRIPE_API_BASE: optionalUrl,
@@ -84,6 +86,8 @@ export interface AppConfig {
     bodyLimitBytes: number;
     /** Longest a webhook waits for companions before its SendMessageBatch (default 2 ms). */
     enqueueBatchWindowMs: number;
+    /** After SIGTERM, how long readiness answers 503 while webhooks are still served (default 0). */
+    drainDelaySeconds: number;
   };
   worker: {
     /** Port of the worker's health and metrics server (WORKER_PORT, default 8001). */
@@ -173,6 +177,7 @@ export function loadConfig(
       toleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
       bodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
       enqueueBatchWindowMs: e.ENQUEUE_BATCH_WINDOW_MS,
+      drainDelaySeconds: e.WEB_DRAIN_DELAY_SECONDS,
     },
     worker: {
       port: e.WORKER_PORT,

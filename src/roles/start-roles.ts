@@ -56,7 +56,9 @@ export async function startRoles(role: Role, config: AppConfig): Promise<void> {
     process.env.AWS_ACCESS_KEY_ID ??= "local";
     process.env.AWS_SECRET_ACCESS_KEY ??= "local";
     stoppers.push(() => embedded.stop());
-    notes.push(`embedded SQS-compatible queue: ${embedded.queueUrl} (dead-letter queue ${embedded.dlqUrl})`);
+    notes.push(
+      `embedded SQS-compatible queue on ${embedded.endpoint}: stripe-events, dead-letter queue stripe-events-dlq`,
+    );
   }
   const sqs = createSqsClient({
     region: config.sqs.region ?? "us-east-1",
@@ -111,13 +113,19 @@ export async function startRoles(role: Role, config: AppConfig): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("shutting down", { signal });
-    const hardStop = setTimeout(
-      () => {
-        logger.error("shutdown took longer than its bound; exiting");
-        process.exit(1);
-      },
-      (config.worker.shutdownTimeoutSeconds + 5) * 1000,
-    );
+    // The web role needs its drain delay plus time to answer what is in flight; the worker its drain bound.
+    const webBoundSeconds = config.web.drainDelaySeconds + 10;
+    const workerBoundSeconds = config.worker.shutdownTimeoutSeconds + 5;
+    const boundSeconds =
+      role === "web"
+        ? webBoundSeconds
+        : role === "worker"
+          ? workerBoundSeconds
+          : Math.max(webBoundSeconds, workerBoundSeconds);
+    const hardStop = setTimeout(() => {
+      logger.error("shutdown took longer than its bound; exiting", { boundSeconds });
+      process.exit(1);
+    }, boundSeconds * 1000);
     hardStop.unref();
     try {
       await Promise.all(stopFirst.map((stop) => stop()));

@@ -57,6 +57,14 @@ export async function startWeb(deps: {
     port,
     async stop() {
       accepting = false;
+      // Readiness now answers 503; keep serving while the load balancer takes this pod out, so
+      // requests already routed here are answered rather than refused.
+      if (config.web.drainDelaySeconds > 0) {
+        logger.info("draining: readiness is 503, still serving webhooks", {
+          seconds: config.web.drainDelaySeconds,
+        });
+        await new Promise((resolve) => setTimeout(resolve, config.web.drainDelaySeconds * 1000));
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -231,6 +231,11 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
       all.map((p) => post(p, { "stripe-signature": signPayload(p, SECRET) })),
     );
     expect(responses.map((r) => r.status)).to.deep.equal([200, 200, 503, 200, 200]);
+    expect(await metrics.webhooks.get())
+      .to.have.nested.property("values")
+      .that.satisfies((values: { labels: Record<string, string>; value: number }[]) =>
+        values.some((v) => v.labels.outcome === "enqueue_rejected" && v.value >= 1),
+      );
     const bodies = new Set<string>();
     for (let i = 0; i < 5 && bodies.size < 4; i++)
       for (const m of await receiveAll()) bodies.add(m.Body ?? "");

@@ -9,7 +9,10 @@ import type { Metrics } from "../../shared/metrics.js";
 
 /** SendMessageBatch takes at most 10 entries. */
 const MAX_ENTRIES = 10;
-/** Kept at the classic 256 KiB batch payload so every SQS-compatible server accepts the call. */
+/**
+ * A batch's payload is kept within the classic 256 KiB so every SQS-compatible server takes the call;
+ * a larger message goes alone, and the queue's MaximumMessageSize decides.
+ */
 const DEFAULT_MAX_BATCH_BYTES = 256 * 1024;
 
 /** Options of the enqueue batcher. */
@@ -129,10 +132,12 @@ export class SqsEnqueueBatcher implements EventQueue {
         const id = `m${index}`;
         if (succeeded.has(id)) return settle(item);
         const failure = failed.get(id);
+        // SenderFault: SQS will refuse this message however often it is sent (too large, characters
+        // it does not accept). Still 503, since the queue's settings can change, but counted apart.
         settle(
           item,
           new RetryableSyncError(
-            "enqueue_failed",
+            failure?.SenderFault ? "enqueue_rejected" : "enqueue_failed",
             failure
               ? `SQS refused the message: ${failure.Code ?? "unknown"}: ${failure.Message ?? ""}`.trim()
               : "SQS did not acknowledge the message",

@@ -52,11 +52,11 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router<Reque
         ctx.status = 400;
         ctx.body = { error: "invalid_event", message: error.message };
       } else if (error instanceof RetryableSyncError) {
-        outcome = "enqueue_failed";
+        outcome = error.code === "enqueue_rejected" ? "enqueue_rejected" : "enqueue_failed";
         ctx.status = 503;
         ctx.set("Retry-After", "5");
         ctx.body = { error: "enqueue_failed", message: "the event could not be stored durably; retry later" };
-        ctx.state.log.error("enqueue failed", { reason: error.message });
+        ctx.state.log.error("enqueue failed", { reason: error.message, code: error.code });
       } else {
         outcome = "error";
         ctx.status = 500;
