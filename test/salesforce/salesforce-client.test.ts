@@ -196,6 +196,29 @@ describe("Salesforce client against the emulator", () => {
     expect((await client.query("SELECT COUNT() FROM Stripe_Customer__c")).totalSize).to.equal(1);
   });
 
+  it("DUPLICATE_VALUE on the External ID (two creates racing) is retryable; on another field it is permanent", async () => {
+    const { client } = createClient(emulator);
+    emulator.faults.add({
+      type: "record_error",
+      externalId: "cus_race",
+      statusCode: "DUPLICATE_VALUE",
+      message:
+        "duplicate value found: Stripe_Customer_Id__c duplicates value on record with id: a01000000000001AAA",
+    });
+    emulator.faults.add({
+      type: "record_error",
+      externalId: "cus_rule",
+      statusCode: "DUPLICATE_VALUE",
+      message: "duplicate value found: Email__c duplicates value on record with id: a01000000000002AAA",
+    });
+    const [race, rule] = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+      customer("cus_race"),
+      customer("cus_rule"),
+    ]);
+    expect(race).to.include({ success: false, isRetryable: true });
+    expect(rule).to.include({ success: false, isRetryable: false });
+  });
+
   it("a query whose session expired refreshes the token once and reads through jsforce", async () => {
     const { client } = createClient(emulator);
     await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_read")]);

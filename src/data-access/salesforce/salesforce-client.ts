@@ -133,7 +133,11 @@ export class SalesforceClient implements SalesforceWriter {
         );
       }
       chunk.forEach(({ index, record }, position) => {
-        results[index] = toRecordResult(String(record[externalIdField]), parsed[position] ?? {});
+        results[index] = toRecordResult(
+          String(record[externalIdField]),
+          externalIdField,
+          parsed[position] ?? {},
+        );
       });
     }
     return results;
@@ -297,7 +301,23 @@ function parseJson<T>(operation: string, text: string): T {
   }
 }
 
-function toRecordResult(externalId: string, result: CollectionResult): UpsertRecordResult {
+/**
+ * Two upserts that create the same External ID at the same moment make one of them fail with
+ * DUPLICATE_VALUE on that field; retried, it finds the record and updates it. A duplicate on any
+ * other unique field is the org's rule and stays permanent.
+ */
+function isRetryableError(error: SalesforceRecordError, externalIdField: string): boolean {
+  if (error.statusCode === "DUPLICATE_VALUE") {
+    return error.fields.includes(externalIdField) || error.message.includes(externalIdField);
+  }
+  return isRetryableRecordError(error.statusCode);
+}
+
+function toRecordResult(
+  externalId: string,
+  externalIdField: string,
+  result: CollectionResult,
+): UpsertRecordResult {
   const errors: SalesforceRecordError[] = (result.errors ?? []).map((error) => ({
     statusCode: error.statusCode ?? "UNKNOWN",
     message: error.message ?? "",
@@ -309,7 +329,7 @@ function toRecordResult(externalId: string, result: CollectionResult): UpsertRec
     success,
     errors,
     isRetryable:
-      !success && errors.length > 0 && errors.every((error) => isRetryableRecordError(error.statusCode)),
+      !success && errors.length > 0 && errors.every((error) => isRetryableError(error, externalIdField)),
   };
   if (result.id) outcome.id = result.id;
   if (typeof result.created === "boolean") outcome.created = result.created;
