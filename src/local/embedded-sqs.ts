@@ -11,7 +11,8 @@ export interface EmbeddedSqs {
 /**
  * Starts fauxqs (an SQS-compatible server; a development dependency, so it is imported only here)
  * on `port` (0: any free port) with a queue `stripe-events` whose redrive policy sends a message
- * to `stripe-events-dlq` after 5 receives, as the production queue is set up.
+ * to `stripe-events-dlq` after 20 receives (the worker dead-letters permanent failures itself; the
+ * redrive policy only catches what kept failing transiently for hours).
  */
 export async function startEmbeddedSqs(port = 0): Promise<EmbeddedSqs> {
   const { startFauxqs } = await import("fauxqs");
@@ -34,7 +35,7 @@ export async function startEmbeddedSqs(port = 0): Promise<EmbeddedSqs> {
           VisibilityTimeout: "60",
           RedrivePolicy: JSON.stringify({
             deadLetterTargetArn: dlqArn.Attributes?.QueueArn,
-            maxReceiveCount: 5,
+            maxReceiveCount: 20,
           }),
         },
       }),

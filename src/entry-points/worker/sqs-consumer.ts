@@ -258,18 +258,20 @@ export function createWorker(deps: WorkerDeps): Worker {
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), budgetMs))),
       ]);
       clearTimeout(timer);
+      // A write still running may yet land: releasing its message would let another consumer
+      // write the same record meanwhile, and this late write could land last. Its message is left
+      // to come back after its visibility timeout, as after a SIGKILL.
       const unfinished = heartbeat.heldMessages().filter((m) => !m.isSettled());
       if (!finished)
-        logger.warn("shutdown budget spent; releasing unfinished messages", {
+        logger.warn("shutdown budget spent; leaving unfinished messages to their visibility timeout", {
           unfinished: unfinished.length,
         });
-      await release(unfinished);
       heartbeat.stop();
       // Loops end once their long poll is aborted; a receive stuck on SQS must not hold the exit.
       const leftMs = Math.max(0, config.shutdownTimeoutSeconds * 1000 - (clock.now() - startedAt));
       await Promise.race([Promise.all(loops), new Promise((resolve) => setTimeout(resolve, leftMs).unref())]);
       started = false;
-      logger.info("worker stopped", { drainedInMs: clock.now() - startedAt, released: unfinished.length });
+      logger.info("worker stopped", { drainedInMs: clock.now() - startedAt, unfinished: unfinished.length });
     },
 
     isRunning: () => started && !stopping,
