@@ -58,13 +58,18 @@ export function toDateTime(seconds: number | null | undefined): string | null {
   return new Date(seconds * 1000).toISOString();
 }
 
-/** Cuts `text` to `length` characters (code points, so a surrogate pair is never split). */
+/**
+ * Cuts `text` to `length` characters as Salesforce counts them: UTF-16 code units, so an emoji
+ * counts as two. A surrogate pair cut in half is dropped rather than sent broken.
+ */
 export function cutText(text: string, length: number): string;
 export function cutText(text: string | null | undefined, length: number): string | null;
 export function cutText(text: string | null | undefined, length: number): string | null {
   if (text === null || text === undefined) return null;
   if (text.length <= length) return text;
-  return Array.from(text).slice(0, length).join("");
+  const cut = text.slice(0, length);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 }
 
 /** Upper-cases a currency code; null stays null. */
