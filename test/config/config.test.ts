@@ -66,6 +66,11 @@ describe("configuration", () => {
     expect(configError(() => loadConfig("worker", { REDIS_URL: "localhost:6379" }))).to.include("REDIS_URL");
   });
 
+  it("refuses a mistyped NODE_ENV instead of silently running with local fallbacks", () => {
+    expect(configError(() => loadConfig("web", { ...production, NODE_ENV: "prod" }))).to.include("NODE_ENV");
+    expect(loadConfig("web", { NODE_ENV: "test" }).isLocal).to.equal(true);
+  });
+
   it("requires the credentials of the chosen Salesforce flow", () => {
     expect(
       configError(() =>
