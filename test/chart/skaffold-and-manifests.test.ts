@@ -79,7 +79,7 @@ describe("the development manifests (k8s/dev)", () => {
     expect(objects.flatMap(schemaProblems)).to.deep.equal([]);
   });
 
-  it("create the queue and a dead-letter queue after 5 receives in fauxqs", () => {
+  it("create the queue and a dead-letter queue after 20 receives in fauxqs", () => {
     const init = JSON.parse(findOne(objects, "ConfigMap", "fauxqs-init").data["init.json"]) as {
       queues: { name: string; attributes?: Record<string, string> }[];
     };
@@ -89,7 +89,7 @@ describe("the development manifests (k8s/dev)", () => {
     const queue = init.queues.find((q) => q.name === "stripe-events")!;
     expect(JSON.parse(queue.attributes!.RedrivePolicy!)).to.deep.equal({
       deadLetterTargetArn: "arn:aws:sqs:us-east-1:000000000000:stripe-events-dlq",
-      maxReceiveCount: "5",
+      maxReceiveCount: "20",
     });
     const fauxqs = findOne(objects, "Deployment", "fauxqs").spec.template.spec.containers[0];
     expect(fauxqs.image).to.match(/^kibertoad\/fauxqs(:|$)/);

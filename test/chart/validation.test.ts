@@ -47,6 +47,38 @@ const rejected: { what: string; base?: string; set: Overrides; message: RegExp }
     message: /must be above worker\.shutdownTimeoutSeconds/,
   },
   {
+    what: "a webhook grace period not above its drain delay plus 10 seconds",
+    set: { "webhook.drainDelaySeconds": 10, "webhook.terminationGracePeriodSeconds": 20 },
+    message:
+      /webhook\.terminationGracePeriodSeconds \(20\) must be above webhook\.drainDelaySeconds \+ 10 \(20\)/,
+  },
+  {
+    what: "a webhook grace period shorter than a raised drain delay",
+    set: { "webhook.drainDelaySeconds": 40, "webhook.terminationGracePeriodSeconds": 30 },
+    message: /must be above webhook\.drainDelaySeconds \+ 10 \(50\)/,
+  },
+  {
+    what: "a drain delay above what the app accepts",
+    set: { "webhook.drainDelaySeconds": 121 },
+    message: /drainDelaySeconds/,
+  },
+  {
+    what: "the removed shared serviceAccount values",
+    set: { "serviceAccount.annotations": { "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/shared" } },
+    message:
+      /serviceAccount\.\* was replaced by one ServiceAccount per component: .*webhook\.serviceAccount and worker\.serviceAccount/,
+  },
+  {
+    what: "a development Stripe API key without secrets.stripe.apiKeyKey",
+    set: {
+      "secrets.stripe.existingSecret": "",
+      "secrets.salesforce.existingSecret": "",
+      "secrets.create": true,
+      "secrets.values": { stripeWebhookSecret: "whsec_x", stripeApiKey: "sk_test_x" },
+    },
+    message: /secrets\.values\.stripeApiKey is set but secrets\.stripe\.apiKeyKey is empty/,
+  },
+  {
     what: "ingress TLS without hosts",
     set: {
       "webhook.ingress.enabled": true,

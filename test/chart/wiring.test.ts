@@ -182,6 +182,210 @@ describe("the Helm chart's wiring", function () {
     });
   });
 
+  describe("the webhook's shutdown", () => {
+    it("passes webhook.drainDelaySeconds as WEB_DRAIN_DELAY_SECONDS and derives a grace period above drain + 10", () => {
+      const webhook = findOne(render(helm, chart.dir, [values("default")]), "Deployment", "-webhook");
+      expect(envValue(container(webhook), "WEB_DRAIN_DELAY_SECONDS")).to.equal("10");
+      expect(webhook.spec.template.spec.terminationGracePeriodSeconds).to.equal(30);
+    });
+
+    it("follows a changed drain delay", () => {
+      const objects = render(helm, chart.dir, [values("default")], { "webhook.drainDelaySeconds": 25 });
+      const webhook = findOne(objects, "Deployment", "-webhook");
+      expect(envValue(container(webhook), "WEB_DRAIN_DELAY_SECONDS")).to.equal("25");
+      expect(webhook.spec.template.spec.terminationGracePeriodSeconds).to.equal(45);
+      // The worker's drain settings are its own.
+      expect(
+        envValue(container(findOne(objects, "Deployment", "-worker")), "WEB_DRAIN_DELAY_SECONDS"),
+      ).to.equal(undefined);
+    });
+
+    it("keeps an explicit grace period that exceeds drain + 10", () => {
+      const objects = render(helm, chart.dir, [values("default")], {
+        "webhook.drainDelaySeconds": 10,
+        "webhook.terminationGracePeriodSeconds": 21,
+      });
+      expect(
+        findOne(objects, "Deployment", "-webhook").spec.template.spec.terminationGracePeriodSeconds,
+      ).to.equal(21);
+    });
+  });
+
+  describe("one ServiceAccount per component", () => {
+    it("runs each component under its own ServiceAccount with its own IRSA role", () => {
+      const objects = render(helm, chart.dir, [values("irsa")]);
+      const accounts = objects.filter((o) => o.kind === "ServiceAccount");
+      expect(accounts.map((a) => a.metadata.name).sort()).to.deep.equal([
+        "sync-stripe-salesforce-sync-webhook",
+        "sync-stripe-salesforce-sync-worker",
+      ]);
+      for (const component of ["webhook", "worker"]) {
+        const account = findOne(objects, "ServiceAccount", `-${component}`);
+        const pod = findOne(objects, "Deployment", `-${component}`).spec.template.spec;
+        expect(pod.serviceAccountName).to.equal(account.metadata.name);
+        expect(pod.automountServiceAccountToken).to.equal(false);
+        expect(account.automountServiceAccountToken).to.equal(false);
+        expect(account.metadata.annotations).to.deep.equal({
+          "eks.amazonaws.com/role-arn": `arn:aws:iam::123456789012:role/stripe-salesforce-sync-${component}`,
+        });
+      }
+    });
+
+    it("points KEDA's workload identity at the worker's ServiceAccount, not the webhook's", () => {
+      const objects = render(helm, chart.dir, [values("irsa")], {
+        "keda.triggerAuthentication.podIdentity.roleArn": "",
+      });
+      const auth = findOne(objects, "TriggerAuthentication", "-worker");
+      expect(auth.spec.podIdentity).to.deep.equal({ provider: "aws", identityOwner: "workload" });
+      // identityOwner: workload uses the ServiceAccount of the Deployment the ScaledObject scales.
+      const target = findOne(objects, "ScaledObject", "-worker").spec.scaleTargetRef.name;
+      const targetPod = objects.find((o) => o.kind === "Deployment" && o.metadata.name === target)!.spec
+        .template.spec;
+      const account = findOne(objects, "ServiceAccount", "-worker");
+      expect(targetPod.serviceAccountName).to.equal(account.metadata.name);
+      expect(account.metadata.annotations?.["eks.amazonaws.com/role-arn"]).to.match(/-worker$/);
+    });
+
+    it("uses named existing ServiceAccounts when create is false", () => {
+      const objects = render(helm, chart.dir, [values("default")], {
+        "webhook.serviceAccount": { create: false, name: "hooks" },
+        "worker.serviceAccount": { create: false, name: "" },
+      });
+      expect(objects.filter((o) => o.kind === "ServiceAccount")).to.deep.equal([]);
+      expect(findOne(objects, "Deployment", "-webhook").spec.template.spec.serviceAccountName).to.equal(
+        "hooks",
+      );
+      expect(findOne(objects, "Deployment", "-worker").spec.template.spec.serviceAccountName).to.equal(
+        "default",
+      );
+    });
+
+    it("renders no ServiceAccount for a disabled component", () => {
+      const objects = render(helm, chart.dir, [values("default")], { "webhook.enabled": false });
+      expect(objects.filter((o) => o.kind === "ServiceAccount").map((a) => a.metadata.name)).to.deep.equal([
+        "sync-stripe-salesforce-sync-worker",
+      ]);
+    });
+  });
+
+  describe("network policies and metrics", () => {
+    const peer = (name: string) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } },
+    });
+    const ingressRules = (objects: K8sObject[], component: string) =>
+      findOne(objects, "NetworkPolicy", `-${component}`).spec.ingress as {
+        ports: { port: string }[];
+        from?: unknown[];
+      }[];
+
+    it("admits the ingress controller and Prometheus (networkPolicy.metricsFrom) to the webhook's metrics port", () => {
+      const objects = render(helm, chart.dir, [values("default")], {
+        "networkPolicy.enabled": true,
+        "networkPolicy.webhookFrom": [peer("ingress-nginx")],
+        "metrics.serviceMonitor.enabled": true,
+      });
+      // The ServiceMonitor scrapes the Service port named http, which targets the container port http.
+      const monitor = findOne(objects, "ServiceMonitor", "-webhook");
+      expect(monitor.spec.endpoints[0]).to.include({ port: "http", path: "/metrics" });
+      expect(findOne(objects, "Service", "-webhook").spec.ports[0]).to.include({
+        name: "http",
+        targetPort: "http",
+      });
+      const rules = ingressRules(objects, "webhook");
+      for (const rule of rules) expect(rule.ports).to.deep.equal([{ port: "http", protocol: "TCP" }]);
+      expect(rules.map((r) => r.from)).to.deep.equal([[peer("ingress-nginx")], [peer("monitoring")]]);
+    });
+
+    it("admits Prometheus and workerFrom to the worker's metrics port", () => {
+      const objects = render(helm, chart.dir, [values("default")], {
+        "networkPolicy.enabled": true,
+        "networkPolicy.workerFrom": [peer("debug")],
+      });
+      expect(ingressRules(objects, "worker")).to.deep.equal([
+        { ports: [{ port: "http", protocol: "TCP" }], from: [peer("debug"), peer("monitoring")] },
+      ]);
+    });
+
+    it("follows networkPolicy.metricsFrom, with namespace and pod selectors", () => {
+      const prometheus = {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+      };
+      const objects = render(helm, chart.dir, [values("default")], {
+        "networkPolicy.enabled": true,
+        "networkPolicy.webhookFrom": [peer("ingress-nginx")],
+        "networkPolicy.metricsFrom": [prometheus],
+      });
+      expect(ingressRules(objects, "webhook").map((r) => r.from)).to.deep.equal([
+        [peer("ingress-nginx")],
+        [prometheus],
+      ]);
+      expect(ingressRules(objects, "worker").map((r) => r.from)).to.deep.equal([[prometheus]]);
+    });
+
+    it("adds no metrics rule when metricsFrom is empty, and allows all to the worker when both lists are", () => {
+      const objects = render(helm, chart.dir, [values("default")], {
+        "networkPolicy.enabled": true,
+        "networkPolicy.webhookFrom": [peer("ingress-nginx")],
+        "networkPolicy.metricsFrom": [],
+      });
+      expect(ingressRules(objects, "webhook").map((r) => r.from)).to.deep.equal([[peer("ingress-nginx")]]);
+      expect(ingressRules(objects, "worker")).to.deep.equal([{ ports: [{ port: "http", protocol: "TCP" }] }]);
+    });
+
+    describe("target alerts", () => {
+      const rulesOf = (objects: K8sObject[]) =>
+        findOne(objects, "PrometheusRule").spec.groups.flatMap(
+          (g: { rules: { alert: string; expr: string }[] }) => g.rules,
+        ) as { alert: string; expr: string; labels: Record<string, string> }[];
+      const alertNames = (objects: K8sObject[]) => rulesOf(objects).map((r) => r.alert);
+
+      it("alerts when a webhook or worker target is down or the webhook has no target, on the ServiceMonitor jobs", () => {
+        const objects = render(helm, chart.dir, [values("keda-on")]);
+        const webhookService = findOne(objects, "Service", "-webhook").metadata.name;
+        const workerService = findOne(objects, "Service", "-worker").metadata.name;
+        // Without spec.jobLabel the Prometheus operator sets job to the Service name.
+        for (const component of ["webhook", "worker"]) {
+          expect(findOne(objects, "ServiceMonitor", `-${component}`).spec).to.not.have.property("jobLabel");
+        }
+        const rules = rulesOf(objects);
+        const exprOf = (alert: string) => rules.find((r) => r.alert === alert)?.expr;
+        expect(exprOf("StripeSalesforceSyncTargetDown")).to.equal(
+          `up{namespace="${release.namespace}", job=~"${webhookService}|${workerService}"} == 0`,
+        );
+        expect(exprOf("StripeSalesforceSyncWebhookMetricsAbsent")).to.equal(
+          `absent(up{namespace="${release.namespace}", job="${webhookService}"} == 1)`,
+        );
+        // keda-on scales the worker to zero: no worker target is then expected, so no absence alert.
+        expect(alertNames(objects)).to.not.include("StripeSalesforceSyncWorkerMetricsAbsent");
+      });
+
+      it("alerts on an absent worker target when the worker cannot scale to zero", () => {
+        const objects = render(helm, chart.dir, [values("keda-on")], {
+          "worker.autoscaling.minReplicaCount": 1,
+        });
+        const workerService = findOne(objects, "Service", "-worker").metadata.name;
+        const rule = rulesOf(objects).find((r) => r.alert === "StripeSalesforceSyncWorkerMetricsAbsent");
+        expect(rule?.expr).to.equal(
+          `absent(up{namespace="${release.namespace}", job="${workerService}"} == 1)`,
+        );
+        expect(rule?.labels.severity).to.equal("critical");
+        const fixed = render(helm, chart.dir, [values("keda-on")], {
+          "keda.enabled": false,
+          "worker.autoscaling.enabled": false,
+        });
+        expect(alertNames(fixed)).to.include("StripeSalesforceSyncWorkerMetricsAbsent");
+      });
+
+      it("renders no target alerts without the chart's ServiceMonitors (their job names would not exist)", () => {
+        const objects = render(helm, chart.dir, [values("keda-on")], {
+          "metrics.serviceMonitor.enabled": false,
+        });
+        expect(alertNames(objects).filter((name) => /TargetDown|MetricsAbsent/.test(name))).to.deep.equal([]);
+      });
+    });
+  });
+
   describe("without KEDA", () => {
     it("runs worker.replicaCount workers and renders no KEDA object", () => {
       const objects = render(helm, chart.dir, [values("keda-off")]);
@@ -241,7 +445,8 @@ describe("the Helm chart's wiring", function () {
 
   describe("secrets", () => {
     it("gives the webhook only the Stripe signing secret and the worker the Salesforce and Stripe API credentials, as files", () => {
-      const objects = render(helm, chart.dir, [values("default")]);
+      // The Stripe API key is optional (secrets.stripe.apiKeyKey empty by default); enabled here.
+      const objects = render(helm, chart.dir, [values("default")], { "secrets.stripe.apiKeyKey": "api-key" });
       const webhook = container(findOne(objects, "Deployment", "-webhook"));
       const worker = container(findOne(objects, "Deployment", "-worker"));
       const fileVariables = (c: K8sObject) =>
@@ -261,7 +466,54 @@ describe("the Helm chart's wiring", function () {
       );
     });
 
-    it("mounts the JWT private key for the jwt flow and annotates the ServiceAccount for IRSA", () => {
+    it("needs no Stripe API key by default: no STRIPE_API_KEY_FILE and no Stripe Secret item on the worker", () => {
+      const objects = render(helm, chart.dir, [values("default")]);
+      const worker = findOne(objects, "Deployment", "-worker");
+      expect(envValue(container(worker), "STRIPE_API_KEY_FILE")).to.equal(undefined);
+      const secretItems = worker.spec.template.spec.volumes.flatMap(
+        (v: { secret?: { secretName: string; items: { key: string }[] } }) =>
+          v.secret ? v.secret.items.map((i) => `${v.secret!.secretName}/${i.key}`) : [],
+      );
+      // A Secret item that does not exist keeps the pod in ContainerCreating: none may name api-key.
+      expect(secretItems.filter((item: string) => item.startsWith("stripe-credentials/"))).to.deep.equal([]);
+      expect(secretItems.filter((item: string) => item.endsWith("/api-key"))).to.deep.equal([]);
+    });
+
+    it("mounts the Stripe API key under the configured key name when secrets.stripe.apiKeyKey is set", () => {
+      const objects = render(helm, chart.dir, [values("default")], { "secrets.stripe.apiKeyKey": "rk" });
+      const worker = findOne(objects, "Deployment", "-worker");
+      const file = envValue(container(worker), "STRIPE_API_KEY_FILE")!;
+      expect(file).to.equal("/var/run/secrets/stripe-salesforce-sync/stripe/rk");
+      const mount = container(worker).volumeMounts.find((m: { mountPath: string }) =>
+        file.startsWith(`${m.mountPath}/`),
+      );
+      const volume = worker.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
+      expect(volume.secret.secretName).to.equal("stripe-credentials");
+      expect(volume.secret.items).to.deep.equal([{ key: "rk", path: "rk" }]);
+    });
+
+    it("stores and mounts the Stripe API key of the development Secret only when apiKeyKey names it", () => {
+      const withKey = render(helm, chart.dir, [values("dev-secrets")]);
+      const secret = findOne(withKey, "Secret", "-dev-secrets");
+      expect(secret.stringData).to.include({ "api-key": "sk_test_ci_only" });
+      const worker = findOne(withKey, "Deployment", "-worker");
+      expect(envValue(container(worker), "STRIPE_API_KEY_FILE")).to.match(/\/stripe\/api-key$/);
+      const stripeVolume = worker.spec.template.spec.volumes.find(
+        (v: { name: string; secret?: { secretName: string } }) =>
+          v.name === "stripe-secrets" && v.secret?.secretName === secret.metadata.name,
+      );
+      expect(stripeVolume.secret.items).to.deep.equal([{ key: "api-key", path: "api-key" }]);
+
+      const withoutKey = render(helm, chart.dir, [values("dev-secrets")], {
+        "secrets.stripe.apiKeyKey": "",
+        "secrets.values.stripeApiKey": "",
+      });
+      expect(findOne(withoutKey, "Secret", "-dev-secrets").stringData).to.not.have.property("api-key");
+      const bare = container(findOne(withoutKey, "Deployment", "-worker"));
+      expect(envValue(bare, "STRIPE_API_KEY_FILE")).to.equal(undefined);
+    });
+
+    it("mounts the JWT private key for the jwt flow and annotates the worker's ServiceAccount for IRSA", () => {
       const objects = render(helm, chart.dir, [values("irsa")]);
       const worker = findOne(objects, "Deployment", "-worker");
       const c = container(worker);
@@ -271,9 +523,9 @@ describe("the Helm chart's wiring", function () {
         "/var/run/secrets/stripe-salesforce-sync/salesforce/private-key.pem",
       );
       expect(envValue(c, "SALESFORCE_CLIENT_SECRET_FILE")).to.equal(undefined);
-      const account = findOne(objects, "ServiceAccount");
+      const account = findOne(objects, "ServiceAccount", "-worker");
       expect(account.metadata.annotations).to.deep.equal({
-        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/stripe-salesforce-sync",
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/stripe-salesforce-sync-worker",
       });
       expect(worker.spec.template.spec.serviceAccountName).to.equal(account.metadata.name);
       expect(findOne(objects, "TriggerAuthentication").spec.podIdentity).to.deep.equal({

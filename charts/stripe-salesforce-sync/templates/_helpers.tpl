@@ -83,13 +83,17 @@ app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
 {{/*
-Create the name of the service account to use
+Name of a component's ServiceAccount: each component has its own (and its own IAM role).
+Usage: include "stripe-salesforce-sync.serviceAccountName" (list . "webhook")
 */}}
 {{- define "stripe-salesforce-sync.serviceAccountName" -}}
-{{- if .Values.serviceAccount.create }}
-{{- default (include "stripe-salesforce-sync.fullname" .) .Values.serviceAccount.name }}
+{{- $root := index . 0 }}
+{{- $component := index . 1 }}
+{{- $sa := (index $root.Values $component).serviceAccount }}
+{{- if $sa.create }}
+{{- default (include "stripe-salesforce-sync.componentName" (list $root $component)) $sa.name }}
 {{- else }}
-{{- default "default" .Values.serviceAccount.name }}
+{{- default "default" $sa.name }}
 {{- end }}
 {{- end }}
 
@@ -181,6 +185,17 @@ Worker grace period: derived from the drain bound unless set.
 {{- add (int .Values.worker.shutdownTimeoutSeconds) 15 }}
 {{- else }}
 {{- int .Values.worker.terminationGracePeriodSeconds }}
+{{- end }}
+{{- end }}
+
+{{/*
+Webhook grace period: derived from the drain delay unless set (drain delay, then up to ~10 s to stop).
+*/}}
+{{- define "stripe-salesforce-sync.webhookGracePeriod" -}}
+{{- if kindIs "invalid" .Values.webhook.terminationGracePeriodSeconds }}
+{{- add (int .Values.webhook.drainDelaySeconds) 20 }}
+{{- else }}
+{{- int .Values.webhook.terminationGracePeriodSeconds }}
 {{- end }}
 {{- end }}
 

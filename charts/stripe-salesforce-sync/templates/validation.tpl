@@ -43,6 +43,11 @@ Each message names the values to change.
 {{- $errors = append $errors (printf "worker.terminationGracePeriodSeconds (%v) must be above worker.shutdownTimeoutSeconds (%v), or Kubernetes kills the worker mid-drain; leave it empty to derive shutdownTimeoutSeconds + 15." .Values.worker.terminationGracePeriodSeconds .Values.worker.shutdownTimeoutSeconds) }}
 {{- end }}
 {{- end }}
+{{- if not (kindIs "invalid" .Values.webhook.terminationGracePeriodSeconds) }}
+{{- if le (int .Values.webhook.terminationGracePeriodSeconds) (add (int .Values.webhook.drainDelaySeconds) 10) }}
+{{- $errors = append $errors (printf "webhook.terminationGracePeriodSeconds (%v) must be above webhook.drainDelaySeconds + 10 (%v): the webhook answers 503 on readiness for the drain delay, then needs about 10 s to stop; leave it empty to derive drainDelaySeconds + 20." .Values.webhook.terminationGracePeriodSeconds (add (int .Values.webhook.drainDelaySeconds) 10)) }}
+{{- end }}
+{{- end }}
 {{- if gt (int .Values.worker.shutdownTimeoutSeconds) (int .Values.worker.visibilityTimeoutSeconds) }}
 {{- $errors = append $errors "worker.shutdownTimeoutSeconds is above worker.visibilityTimeoutSeconds: messages still draining would become visible to other workers." }}
 {{- end }}
@@ -84,6 +89,12 @@ Each message names the values to change.
 {{- if and (has $flow (list "client_credentials" "password")) (not $sf.clientSecretKey) }}
 {{- $errors = append $errors (printf "config.salesforce.authFlow=%s needs secrets.salesforce.clientSecretKey." $flow) }}
 {{- end }}
+{{- end }}
+{{- if and .Values.secrets.create .Values.secrets.values.stripeApiKey (not .Values.secrets.stripe.apiKeyKey) }}
+{{- $errors = append $errors "secrets.values.stripeApiKey is set but secrets.stripe.apiKeyKey is empty: set secrets.stripe.apiKeyKey (e.g. api-key) to store and mount the Stripe API key." }}
+{{- end }}
+{{- if .Values.serviceAccount }}
+{{- $errors = append $errors "serviceAccount.* was replaced by one ServiceAccount per component: move the settings to webhook.serviceAccount and worker.serviceAccount (each with its own IRSA role annotation)." }}
 {{- end }}
 {{- if and .Values.secrets.create (or .Values.secrets.stripe.existingSecret .Values.secrets.salesforce.existingSecret) }}
 {{- $errors = append $errors "secrets.create=true conflicts with secrets.stripe.existingSecret / secrets.salesforce.existingSecret: use existing Secrets or the development Secret, not both." }}
