@@ -362,6 +362,11 @@ describe("syncing a batch of Stripe events", () => {
         },
         getRecordStates: async () => new Map(),
         commit: async () => undefined,
+        acquireRecordLeases: async (keys) => ({
+          acquired: new Set(keys),
+          renew: async () => undefined,
+          release: async () => undefined,
+        }),
       };
       const test = createTestSync({ store: broken });
       expect(await test.sync(loadEvent("customer.updated"), loadEvent("invoice.paid"))).to.deep.equal([

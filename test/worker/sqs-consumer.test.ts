@@ -132,6 +132,22 @@ describe("worker: SQS consumer", function () {
     expect(outcomeLines[0]!.messageId).to.be.a("string");
   });
 
+  it("retries an event whose record was busy after about the delay asked, not after the exponential backoff", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const { logger, lines } = capturingLogger();
+    const syncer = new ScriptedSyncer((_event, attempt) =>
+      attempt === 1 ? { status: "retry", reason: "record_busy", retryInSeconds: 1 } : { status: "applied" },
+    );
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_busy"));
+    // The production curve: an exponential retry would hide the message for 15 to 30 seconds.
+    await startWorker({ queueUrl, dlqUrl, syncer, logger, backoff: { baseSeconds: 30, maxSeconds: 900 } });
+
+    await waitUntilEmpty(sqs, queueUrl);
+    expect(syncer.attemptsOf("evt_busy")).to.equal(2);
+    const retried = lines.find((l) => l.eventId === "evt_busy" && l.outcome === "retry");
+    expect(retried?.retryInSeconds).to.be.within(1, 2);
+  });
+
   it("parks a body that is not a Stripe event as unparseable_body without bothering the domain", async () => {
     const { queueUrl, dlqUrl } = await queueWithDlq();
     const syncer = new ScriptedSyncer();

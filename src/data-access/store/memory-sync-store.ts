@@ -2,6 +2,9 @@ import { systemClock, type Clock } from "../../shared/clock.js";
 import {
   DEFAULT_RECORD_TTL_SECONDS,
   mergeRecordState,
+  pollForLeases,
+  type LeaseOptions,
+  type RecordLeases,
   type RecordState,
   type StoreCommit,
   type SyncStore,
@@ -11,6 +14,8 @@ import {
 export class MemorySyncStore implements SyncStore {
   private readonly events = new Map<string, number>();
   private readonly records = new Map<string, { state: RecordState; expiresAt: number }>();
+  /** Record key -> the holder's token and when its lease runs out (store clock, ms). */
+  private readonly leases = new Map<string, { token: object; expiresAt: number }>();
   private readonly clock: Clock;
   private readonly recordTtlSeconds: number;
 
@@ -47,6 +52,34 @@ export class MemorySyncStore implements SyncStore {
       });
     }
     this.dropExpired(now);
+  }
+
+  async acquireRecordLeases(keys: readonly string[], options: LeaseOptions): Promise<RecordLeases> {
+    const token = {};
+    const acquired = new Set<string>();
+    await pollForLeases(new Set(keys), options.waitMs, acquired, async (missing) => {
+      const now = this.clock.now();
+      for (const key of missing) {
+        const lease = this.leases.get(key);
+        if (lease && lease.expiresAt > now) continue;
+        this.leases.set(key, { token, expiresAt: now + options.ttlMs });
+        acquired.add(key);
+      }
+    });
+    const ours = (key: string) => this.leases.get(key)?.token === token;
+    return {
+      acquired,
+      renew: async () => {
+        const expiresAt = this.clock.now() + options.ttlMs;
+        for (const key of acquired) {
+          const lease = this.leases.get(key);
+          if (lease?.token === token) lease.expiresAt = expiresAt;
+        }
+      },
+      release: async () => {
+        for (const key of acquired) if (ours(key)) this.leases.delete(key);
+      },
+    };
   }
 
   /** Bounds memory in long local runs. */

@@ -1,8 +1,12 @@
+import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { RetryableSyncError } from "../../shared/errors.js";
 import {
   DEFAULT_RECORD_TTL_SECONDS,
+  pollForLeases,
   type EventStamp,
+  type LeaseOptions,
+  type RecordLeases,
   type RecordState,
   type StoreCommit,
   type SyncStore,
@@ -42,6 +46,30 @@ end
 return n
 `;
 
+/** Deletes each lease key (KEYS) that still holds our token (ARGV[1]): never another holder's. */
+const RELEASE_SCRIPT = `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('DEL', KEYS[i])
+    n = n + 1
+  end
+end
+return n
+`;
+
+/** Sets the TTL (ARGV[2], ms) of each lease key (KEYS) that still holds our token (ARGV[1]). */
+const RENEW_SCRIPT = `
+local n = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[i], ARGV[2])
+    n = n + 1
+  end
+end
+return n
+`;
+
 /** Turns a Redis failure into a retryable error: the batch is kept and tried again. */
 function toStoreError(error: unknown): RetryableSyncError {
   return new RetryableSyncError("store_unavailable", `sync store: ${(error as Error).message}`, {
@@ -54,8 +82,9 @@ function stampOf(created: string | undefined, eventId: string | undefined): Even
 }
 
 /**
- * SyncStore on Redis. Keys: `<prefix>event:<evt id>` (string, TTL = idempotency TTL) and
- * `<prefix>record:<object>:<external id>` (hash w/f/ac/ae/sc/se, TTL refreshed on each write).
+ * SyncStore on Redis. Keys: `<prefix>event:<evt id>` (string, TTL = idempotency TTL),
+ * `<prefix>record:<object>:<external id>` (hash w/f/ac/ae/sc/se, TTL refreshed on each write) and
+ * `<prefix>lease:<object>:<external id>` (string: the holder's random token, PX = lease TTL).
  */
 export class RedisSyncStore implements SyncStore {
   private readonly keyPrefix: string;
@@ -76,6 +105,10 @@ export class RedisSyncStore implements SyncStore {
 
   private recordKey(key: string): string {
     return `${this.keyPrefix}record:${key}`;
+  }
+
+  private leaseKey(key: string): string {
+    return `${this.keyPrefix}lease:${key}`;
   }
 
   async findAppliedEvents(eventIds: readonly string[]): Promise<Set<string>> {
@@ -135,6 +168,50 @@ export class RedisSyncStore implements SyncStore {
         // cjson decodes [] as an empty table either way; an object would not iterate with #.
         updates.length === 0 ? "[]" : JSON.stringify(updates),
       );
+    } catch (error) {
+      throw toStoreError(error);
+    }
+  }
+
+  async acquireRecordLeases(keys: readonly string[], options: LeaseOptions): Promise<RecordLeases> {
+    const token = randomUUID();
+    const wanted = new Set(keys);
+    const acquired = new Set<string>();
+    try {
+      await pollForLeases(wanted, options.waitMs, acquired, async (missing) => {
+        const pipeline = this.redis.pipeline();
+        for (const key of missing) pipeline.set(this.leaseKey(key), token, "PX", options.ttlMs, "NX");
+        const results = await pipeline.exec();
+        missing.forEach((key, i) => {
+          const [error, value] = results?.[i] ?? [new Error("no reply"), null];
+          if (error) throw error;
+          if (value === "OK") acquired.add(key);
+        });
+      });
+    } catch (error) {
+      // A SET may have landed without its reply: give back whatever holds our token.
+      await this.runOnLeases(RELEASE_SCRIPT, [...wanted], token).catch(() => undefined);
+      throw toStoreError(error);
+    }
+    let released = false;
+    return {
+      acquired,
+      renew: async () => {
+        if (!released) await this.runOnLeases(RENEW_SCRIPT, [...acquired], token, options.ttlMs);
+      },
+      release: async () => {
+        if (released) return;
+        await this.runOnLeases(RELEASE_SCRIPT, [...acquired], token);
+        released = true;
+      },
+    };
+  }
+
+  /** Runs a compare-token script over lease keys; store errors become retryable. */
+  private async runOnLeases(script: string, keys: string[], ...args: (string | number)[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.redis.eval(script, keys.length, ...keys.map((key) => this.leaseKey(key)), ...args);
     } catch (error) {
       throw toStoreError(error);
     }

@@ -46,9 +46,59 @@ export interface StoreCommit {
   records: RecordUpdate[];
 }
 
+/** How long a lease lives and how long to wait for a busy one. */
+export interface LeaseOptions {
+  /**
+   * Lifetime of each lease (and of each renewal), ms: bounds how long a worker that died holding
+   * it blocks its records.
+   */
+  ttlMs: number;
+  /** How long to keep retrying keys held by someone else (every 25 ms) before giving up on them, ms. */
+  waitMs: number;
+}
+
+/** The leases one `acquireRecordLeases` call took. */
+export interface RecordLeases {
+  /** The keys now held by this caller: those asked, minus the ones still busy after `waitMs`. */
+  readonly acquired: ReadonlySet<string>;
+  /** Gives every lease of this call that is still ours `ttlMs` more from now (a long batch calls it). */
+  renew(): Promise<void>;
+  /**
+   * Gives back every lease of this call that is still ours (one that ran out and was taken by
+   * someone else is left alone). Idempotent.
+   */
+  release(): Promise<void>;
+}
+
+/** How often keys held by someone else are tried again while waiting for them, ms. */
+export const LEASE_RETRY_INTERVAL_MS = 25;
+
 /**
- * The sync's memory: applied event ids (with a TTL) and per-record state. Batched, so a batch of
- * events costs three round trips: applied ids, record states, commit.
+ * Tries `tryKeys` on the keys not acquired yet, every LEASE_RETRY_INTERVAL_MS, until all are
+ * acquired or `waitMs` (wall time) is spent. `tryKeys` adds what it got to `acquired`.
+ */
+export async function pollForLeases(
+  keys: ReadonlySet<string>,
+  waitMs: number,
+  acquired: Set<string>,
+  tryKeys: (missing: string[]) => Promise<void>,
+): Promise<void> {
+  const deadline = performance.now() + Math.max(0, waitMs);
+  for (;;) {
+    const missing = [...keys].filter((key) => !acquired.has(key));
+    if (missing.length === 0) return;
+    await tryKeys(missing);
+    if (acquired.size >= keys.size) return;
+    const left = deadline - performance.now();
+    if (left <= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(LEASE_RETRY_INTERVAL_MS, left)));
+  }
+}
+
+/**
+ * The sync's memory: applied event ids (with a TTL), per-record state, and per-record leases.
+ * Batched, so a batch of events costs a few round trips: applied ids, leases, applied ids again,
+ * record states, commit, lease release.
  */
 export interface SyncStore {
   /** The subset of `eventIds` already applied. */
@@ -57,6 +107,14 @@ export interface SyncStore {
   getRecordStates(keys: readonly string[]): Promise<Map<string, RecordState>>;
   /** Marks events applied and merges record updates, atomically. */
   commit(commit: StoreCommit): Promise<void>;
+  /**
+   * Takes an exclusive lease on each record key (the keys `getRecordStates` uses) that no one
+   * else holds, waiting up to `waitMs` for busy ones; a lease held by someone else is never
+   * taken over before it runs out. A batch holds its leases from reading record states to
+   * committing them, so two batches never write one record at the same time. Not reentrant: a
+   * key held by an earlier call of the same process is busy too.
+   */
+  acquireRecordLeases(keys: readonly string[], options: LeaseOptions): Promise<RecordLeases>;
 }
 
 /** Default lifetime of per-record state, refreshed on each write: long, since it guards Completed and final states. */

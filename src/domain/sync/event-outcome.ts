@@ -10,8 +10,12 @@ export type EventOutcome =
   | { status: "stale" }
   /** A type without handler, or checkout.session.completed without subscription. */
   | { status: "ignored"; reason: string }
-  /** Transient: keep the message and try again. */
-  | { status: "retry"; reason: string; retryAfterSeconds?: number }
+  /**
+   * Transient: keep the message and try again, after the worker's backoff (at least
+   * `retryAfterSeconds`), or after about `retryInSeconds` when the failure says nothing about the
+   * peer's health (a record busy in another batch) and backing off exponentially would only delay.
+   */
+  | { status: "retry"; reason: string; retryAfterSeconds?: number; retryInSeconds?: number }
   /** Permanent: to the dead-letter queue now. */
   | { status: "dead-letter"; reason: string; detail: string };
 

@@ -3,7 +3,14 @@ import type {
   SalesforceWriter,
   UpsertRecordResult,
 } from "../../data-access/salesforce/salesforce-writer.js";
-import type { EventStamp, RecordState, RecordUpdate, SyncStore } from "../../data-access/store/sync-store.js";
+import type {
+  EventStamp,
+  LeaseOptions,
+  RecordLeases,
+  RecordState,
+  RecordUpdate,
+  SyncStore,
+} from "../../data-access/store/sync-store.js";
 import { recordKey } from "../../data-access/store/sync-store.js";
 import type { StripeObjectReader } from "../../data-access/stripe/stripe-object-reader.js";
 import { PermanentSyncError } from "../../shared/errors.js";
@@ -37,7 +44,23 @@ export interface EventSyncerDeps {
   clock: Clock;
   /** How long applied event ids are remembered (config worker.idempotencyTtlSeconds, default 35 days). */
   idempotencyTtlSeconds: number;
+  /** Record lease lifetime and wait (default DEFAULT_RECORD_LEASES). */
+  recordLeases?: LeaseOptions | undefined;
 }
+
+/**
+ * A batch holds a lease on every record it touches (parents included) from reading their states
+ * to committing them, renewed every third of `ttlMs` while it runs, so a slow Salesforce call
+ * never outlives it. `ttlMs` only bounds how long a worker that died holding leases blocks those
+ * records; `waitMs` is how long a batch waits for records another batch holds (normally for one
+ * batch's Salesforce calls) before retrying their events later as record_busy. With `waitMs` no
+ * shorter than `ttlMs`, the messages of a worker that died come back, wait out its leases and
+ * land, instead of going round the queue's backoff.
+ */
+export const DEFAULT_RECORD_LEASES: LeaseOptions = { ttlMs: 10_000, waitMs: 10_000 };
+
+/** The outcome of an event whose record (or parent) another batch kept busy past `waitMs`. */
+export const RECORD_BUSY: FailureOutcome = { status: "retry", reason: "record_busy", retryInSeconds: 2 };
 
 /** Creates the syncer: one batch of events becomes at most one upsert call per object, parents first. */
 export function createEventSyncer(deps: EventSyncerDeps): EventSyncer {
@@ -77,6 +100,9 @@ class BatchSync {
   private readonly updates: RecordUpdate[] = [];
   private readonly states = new Map<string, RecordState>();
   private readonly fetchedKeys = new Set<string>();
+  /** Leases this batch took; states are only read, and records only written, for keys held. */
+  private readonly leases: RecordLeases[] = [];
+  private readonly heldKeys = new Set<string>();
 
   constructor(
     private readonly deps: EventSyncerDeps,
@@ -114,19 +140,85 @@ class BatchSync {
 
   private async sync(): Promise<void> {
     const candidates = await this.dropDuplicates();
-    const intents = this.routeEvents(candidates);
-    await this.loadStates(intents.flatMap((intent) => this.keysOf(intent)));
-    const plans = [...planRecords(intents, this.states).values()];
-    if (this.deps.stripe) await this.reread(plans, this.deps.stripe);
-    const entries = await this.composeWrites(plans);
-    await this.write(entries);
-    this.collectResults(plans, entries);
-    await this.deps.store.commit({
-      appliedEventIds: [...this.appliedIds],
-      eventTtlSeconds: this.deps.idempotencyTtlSeconds,
-      records: this.updates,
+    const routed = this.routeEvents(candidates);
+    const renewal = setInterval(() => void this.renewLeases(), Math.max(1, this.leaseOptions.ttlMs / 3));
+    renewal.unref();
+    try {
+      await this.lease(routed.flatMap((intent) => this.keysOf(intent)));
+      const intents = await this.dropAppliedMeanwhile(routed.filter((intent) => this.holdsKeysOf(intent)));
+      await this.loadStates(intents.flatMap((intent) => this.keysOf(intent)));
+      const plans = [...planRecords(intents, this.states).values()];
+      if (this.deps.stripe) await this.reread(plans, this.deps.stripe);
+      const entries = await this.composeWrites(plans);
+      await this.write(entries);
+      this.collectResults(plans, entries);
+      await this.deps.store.commit({
+        appliedEventIds: [...this.appliedIds],
+        eventTtlSeconds: this.deps.idempotencyTtlSeconds,
+        records: this.updates,
+      });
+      for (const [index, outcome] of this.pending) this.outcomes[index] = outcome;
+    } finally {
+      clearInterval(renewal);
+      await this.releaseLeases();
+    }
+  }
+
+  private get leaseOptions(): LeaseOptions {
+    return this.deps.recordLeases ?? DEFAULT_RECORD_LEASES;
+  }
+
+  /** Leases the keys not held yet (waiting up to waitMs for busy ones); store failures throw. */
+  private async lease(keys: readonly string[]): Promise<void> {
+    const missing = [...new Set(keys)].filter((key) => !this.heldKeys.has(key));
+    if (missing.length === 0) return;
+    const leases = await this.deps.store.acquireRecordLeases(missing, this.leaseOptions);
+    this.leases.push(leases);
+    for (const key of leases.acquired) this.heldKeys.add(key);
+  }
+
+  /** True when the batch holds the record of `intent` and its parent; otherwise marks it busy. */
+  private holdsKeysOf(intent: Intent): boolean {
+    if (this.keysOf(intent).every((key) => this.heldKeys.has(key))) return true;
+    this.outcomes[intent.index] = { ...RECORD_BUSY };
+    return false;
+  }
+
+  /**
+   * Drops the events a batch that held their records before us applied after our first check (a
+   * redelivery handled by two batches at once): applied once, written once.
+   */
+  private async dropAppliedMeanwhile(intents: Intent[]): Promise<Intent[]> {
+    if (intents.length === 0) return intents;
+    const applied = await this.deps.store.findAppliedEvents([...new Set(intents.map((i) => i.event.id))]);
+    return intents.filter((intent) => {
+      if (!applied.has(intent.event.id)) return true;
+      this.outcomes[intent.index] = { status: "duplicate" };
+      return false;
     });
-    for (const [index, outcome] of this.pending) this.outcomes[index] = outcome;
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const leases of this.leases) {
+      try {
+        await leases.renew();
+      } catch (error) {
+        this.log.warn("record lease renewal failed", { error: (error as Error).message });
+      }
+    }
+  }
+
+  /** Gives the leases back; one the store fails to release runs out after its TTL. */
+  private async releaseLeases(): Promise<void> {
+    await Promise.all(
+      this.leases.map((leases) =>
+        leases.release().catch((error: unknown) => {
+          this.log.warn("record lease release failed; it runs out after its TTL", {
+            error: (error as Error).message,
+          });
+        }),
+      ),
+    );
   }
 
   /** Marks repeats within the batch and events already applied as duplicates; returns the rest. */
@@ -223,11 +315,19 @@ class BatchSync {
         children.push([plan.object, entry, customerIds]);
       }
     }
-    // A re-read may name a customer the payload did not: load those states too.
+    // A re-read may name a customer the payload did not: lease and load those too.
+    await this.lease(children.flatMap(([, , ids]) => ids.map((id) => recordKey("Stripe_Customer__c", id))));
     await this.loadStates(
-      children.flatMap(([, , ids]) => ids.map((id) => recordKey("Stripe_Customer__c", id))),
+      children.flatMap(([, , ids]) =>
+        ids.map((id) => recordKey("Stripe_Customer__c", id)).filter((key) => this.heldKeys.has(key)),
+      ),
     );
     for (const [object, entry, customerIds] of children) {
+      if (customerIds.some((id) => !this.heldKeys.has(recordKey("Stripe_Customer__c", id)))) {
+        entry.result = { ...RECORD_BUSY };
+        add(object, entry);
+        continue;
+      }
       for (const customerId of customerIds) {
         const key = recordKey("Stripe_Customer__c", customerId);
         if (this.states.get(key)?.isWritten) continue;
@@ -252,6 +352,7 @@ class BatchSync {
       CHILD_OBJECTS.map((object) => {
         const ready: WriteEntry[] = [];
         for (const entry of entries.get(object) ?? []) {
+          if (entry.result !== undefined) continue;
           const failedParent = entry.dependsOn.find((key) => parentResults.get(key) !== "ok");
           const parentResult = failedParent === undefined ? undefined : parentResults.get(failedParent);
           if (failedParent === undefined) ready.push(entry);

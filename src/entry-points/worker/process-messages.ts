@@ -12,7 +12,7 @@ import type { VisibilityHeartbeat } from "./visibility-heartbeat.js";
 /** What happens to one message after its event was handled. */
 export type MessageDecision =
   | { action: "delete"; outcome: "applied" | "duplicate" | "stale" | "ignored"; reason?: string }
-  | { action: "retry"; reason: string; retryAfterSeconds?: number }
+  | { action: "retry"; reason: string; retryAfterSeconds?: number; retryInSeconds?: number }
   | { action: "dead-letter"; reason: string; detail: string };
 
 /** Everything processing a group of messages needs. */
@@ -40,9 +40,12 @@ export function decideForOutcome(outcome: EventOutcome | undefined): MessageDeci
     case "ignored":
       return { action: "delete", outcome: "ignored", reason: outcome.reason };
     case "retry":
-      return outcome.retryAfterSeconds === undefined
-        ? { action: "retry", reason: outcome.reason }
-        : { action: "retry", reason: outcome.reason, retryAfterSeconds: outcome.retryAfterSeconds };
+      return {
+        action: "retry",
+        reason: outcome.reason,
+        ...(outcome.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: outcome.retryAfterSeconds }),
+        ...(outcome.retryInSeconds === undefined ? {} : { retryInSeconds: outcome.retryInSeconds }),
+      };
     case "dead-letter":
       return { action: "dead-letter", reason: outcome.reason, detail: outcome.detail };
   }
@@ -98,14 +101,24 @@ export async function processMessages(
 ): Promise<void> {
   const toDelete: HeldMessage[] = [];
   const toHide: { message: HeldMessage; seconds: number }[] = [];
-  const delayFor = (message: HeldMessage, retryAfterSeconds?: number) =>
-    computeRetryDelaySeconds(message.receiveCount, {
-      policy: deps.backoff,
-      ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-      ...(deps.random ? { random: deps.random } : {}),
-    });
-  const retry = (message: HeldMessage, reason: string, retryAfterSeconds?: number, detail?: string) => {
-    const seconds = delayFor(message, retryAfterSeconds);
+  const random = deps.random ?? Math.random;
+  const delayFor = (message: HeldMessage, retryAfterSeconds?: number, retryInSeconds?: number) =>
+    retryInSeconds !== undefined
+      ? // About the asked delay, with jitter so contending messages do not come back together.
+        Math.round(retryInSeconds * (1 + random()))
+      : computeRetryDelaySeconds(message.receiveCount, {
+          policy: deps.backoff,
+          ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+          random,
+        });
+  const retry = (
+    message: HeldMessage,
+    reason: string,
+    retryAfterSeconds?: number,
+    detail?: string,
+    retryInSeconds?: number,
+  ) => {
+    const seconds = delayFor(message, retryAfterSeconds, retryInSeconds);
     toHide.push({ message, seconds });
     message.log.warn("event will be retried", {
       outcome: "retry",
@@ -130,7 +143,7 @@ export async function processMessages(
           });
           break;
         case "retry":
-          retry(message, decision.reason, decision.retryAfterSeconds);
+          retry(message, decision.reason, decision.retryAfterSeconds, undefined, decision.retryInSeconds);
           break;
         case "dead-letter":
           deadLetters.push(deadLetter(message, decision, deps, toDelete, retry));
