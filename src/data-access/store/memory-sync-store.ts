@@ -59,12 +59,14 @@ export class MemorySyncStore implements SyncStore {
     const acquired = new Set<string>();
     await pollForLeases(new Set(keys), options.waitMs, acquired, async (missing) => {
       const now = this.clock.now();
+      let count = 0;
       for (const key of missing) {
         const lease = this.leases.get(key);
-        if (lease && lease.expiresAt > now) continue;
+        if (lease && lease.token !== token && lease.expiresAt > now) break;
         this.leases.set(key, { token, expiresAt: now + options.ttlMs });
-        acquired.add(key);
+        count += 1;
       }
+      return count;
     });
     const ours = (key: string) => this.leases.get(key)?.token === token;
     return {

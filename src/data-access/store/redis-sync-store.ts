@@ -47,6 +47,14 @@ return n
 `;
 
 /** Deletes each lease key (KEYS) that still holds our token (ARGV[1]): never another holder's. */
+// Takes the lease keys in the order given until one is held by someone else; returns how many.
+const ACQUIRE_IN_ORDER_SCRIPT = `
+for i = 1, #KEYS do
+  if not redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2], 'NX') then
+    if redis.call('GET', KEYS[i]) ~= ARGV[1] then return i - 1 end
+  end
+end
+return #KEYS`;
 const RELEASE_SCRIPT = `
 local n = 0
 for i = 1, #KEYS do
@@ -178,16 +186,17 @@ export class RedisSyncStore implements SyncStore {
     const wanted = new Set(keys);
     const acquired = new Set<string>();
     try {
-      await pollForLeases(wanted, options.waitMs, acquired, async (missing) => {
-        const pipeline = this.redis.pipeline();
-        for (const key of missing) pipeline.set(this.leaseKey(key), token, "PX", options.ttlMs, "NX");
-        const results = await pipeline.exec();
-        missing.forEach((key, i) => {
-          const [error, value] = results?.[i] ?? [new Error("no reply"), null];
-          if (error) throw error;
-          if (value === "OK") acquired.add(key);
-        });
-      });
+      await pollForLeases(wanted, options.waitMs, acquired, async (missing) =>
+        Number(
+          await this.redis.eval(
+            ACQUIRE_IN_ORDER_SCRIPT,
+            missing.length,
+            ...missing.map((key) => this.leaseKey(key)),
+            token,
+            options.ttlMs,
+          ),
+        ),
+      );
     } catch (error) {
       // A SET may have landed without its reply: give back whatever holds our token.
       await this.runOnLeases(RELEASE_SCRIPT, [...wanted], token).catch(() => undefined);

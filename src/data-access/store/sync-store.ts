@@ -74,20 +74,26 @@ export interface RecordLeases {
 export const LEASE_RETRY_INTERVAL_MS = 25;
 
 /**
- * Tries `tryKeys` on the keys not acquired yet, every LEASE_RETRY_INTERVAL_MS, until all are
- * acquired or `waitMs` (wall time) is spent. `tryKeys` adds what it got to `acquired`.
+ * Acquires `keys` in one global order (sorted), each holder taking a prefix and waiting on the first
+ * key someone else holds: two batches that want overlapping records then queue one behind the
+ * other instead of each holding part of what the other needs (no hold-and-wait deadlock). Tries
+ * every LEASE_RETRY_INTERVAL_MS until all are acquired or `waitMs` (wall time) is spent.
+ * `tryInOrder` gets the keys not acquired yet, in order, and returns how many of them, from the
+ * first, it acquired.
  */
 export async function pollForLeases(
   keys: ReadonlySet<string>,
   waitMs: number,
   acquired: Set<string>,
-  tryKeys: (missing: string[]) => Promise<void>,
+  tryInOrder: (missing: string[]) => Promise<number>,
 ): Promise<void> {
+  const ordered = [...keys].sort();
   const deadline = performance.now() + Math.max(0, waitMs);
   for (;;) {
-    const missing = [...keys].filter((key) => !acquired.has(key));
+    const missing = ordered.filter((key) => !acquired.has(key));
     if (missing.length === 0) return;
-    await tryKeys(missing);
+    const count = await tryInOrder(missing);
+    for (const key of missing.slice(0, count)) acquired.add(key);
     if (acquired.size >= keys.size) return;
     const left = deadline - performance.now();
     if (left <= 0) return;
