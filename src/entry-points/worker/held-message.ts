@@ -1,7 +1,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { Logger } from "../../shared/logger.js";
 import type { StripeEvent } from "./event-syncer-port.js";
-import { parseStripeEvent } from "./parse-message.js";
+import { readEventFromBody } from "./parse-message.js";
 
 /** A received SQS message while the worker holds it (between ReceiveMessage and its settlement). */
 export interface HeldMessage {
@@ -32,7 +32,7 @@ export function readStringAttribute(message: Message, name: string): string | un
 
 /** Wraps a received message: parses its body and gives it a logger with its identifiers. */
 export function holdMessage(message: Message, logger: Logger): HeldMessage {
-  const parsed = parseStripeEvent(message.Body);
+  const parsed = readEventFromBody(message.Body);
   const event = "event" in parsed ? parsed.event : undefined;
   const messageId = message.MessageId ?? "unknown";
   const eventId = event?.id ?? readStringAttribute(message, "event_id");

@@ -1,7 +1,7 @@
 import { isStripeEvent, type StripeEvent } from "../../domain/stripe-event.js";
 
 /** Reads a message body as a Stripe event; anything else is reported as a problem, never thrown. */
-export function parseStripeEvent(body: string | undefined): { event: StripeEvent } | { problem: string } {
+export function readEventFromBody(body: string | undefined): { event: StripeEvent } | { problem: string } {
   if (body === undefined || body === "") return { problem: "empty body" };
   let value: unknown;
   try {
