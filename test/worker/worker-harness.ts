@@ -1,11 +1,5 @@
 import { Writable } from "node:stream";
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type Message,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import winston from "winston";
 import type { AppConfig } from "../../src/config/config.js";
 import type {
@@ -16,6 +10,9 @@ import type {
 import type { Logger } from "../../src/shared/logger.js";
 import { createMetrics, type Metrics } from "../../src/shared/metrics.js";
 import { waitFor } from "../support/child-server.js";
+import { queueDepth } from "../support/sqs-server.js";
+
+export { queueDepth };
 
 /** Worker settings small enough for tests: short polls, a quick drain. */
 export function testWorkerConfig(overrides: Partial<AppConfig["worker"]> = {}): AppConfig["worker"] {
@@ -90,23 +87,6 @@ export async function sendRaw(
       ),
     }),
   );
-}
-
-/** Visible and in-flight message counts of a queue. */
-export async function queueDepth(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return {
-    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
 }
 
 /** Waits until a queue holds no message at all, visible or not. */

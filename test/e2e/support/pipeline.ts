@@ -1,10 +1,4 @@
-import {
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  type Message,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import { Redis } from "ioredis";
 import { loadConfig, type AppConfig } from "../../../src/config/config.js";
 import { SalesforceClient } from "../../../src/data-access/salesforce/salesforce-client.js";
@@ -29,7 +23,7 @@ import { createMetrics, type Metrics } from "../../../src/shared/metrics.js";
 import { waitFor } from "../../support/child-server.js";
 import { startRedisServer, type RedisServer } from "../../support/redis-server.js";
 import { signPayload } from "../../support/signing.js";
-import { startSqsServer, type SqsServer } from "../../support/sqs-server.js";
+import { queueDepth, startSqsServer, type SqsServer } from "../../support/sqs-server.js";
 
 /** The webhook signing secret the e2e web app accepts. */
 export const E2E_WEBHOOK_SECRET = "whsec_e2e_pipeline";
@@ -139,23 +133,6 @@ export interface Pipeline {
 }
 
 let pipelineCounter = 0;
-
-/** Visible and in-flight message counts of a queue. */
-export async function queueDepth(
-  sqs: SQSClient,
-  queueUrl: string,
-): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    }),
-  );
-  return {
-    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
-}
 
 /** Sends the event as the webhook role does: the event as body, ids as String attributes. */
 export async function enqueueEvent(sqs: SQSClient, queueUrl: string, event: StripeEvent): Promise<void> {
