@@ -134,7 +134,12 @@ describe("Salesforce OAuth token requests", () => {
   it("the JWT audience is the production or sandbox login host, else the login URL itself", () => {
     expect(jwtAudience("https://login.salesforce.com/")).to.equal("https://login.salesforce.com");
     expect(jwtAudience("https://test.salesforce.com")).to.equal("https://test.salesforce.com");
-    expect(jwtAudience("https://acme.my.salesforce.com/")).to.equal("https://acme.my.salesforce.com");
+    expect(jwtAudience("https://acme.my.salesforce.com/")).to.equal("https://login.salesforce.com");
+    expect(jwtAudience("https://acme--uat.sandbox.my.salesforce.com")).to.equal(
+      "https://test.salesforce.com",
+    );
+    expect(jwtAudience("https://acme.my.site.com/customers")).to.equal("https://acme.my.site.com/customers");
+    expect(jwtAudience("http://127.0.0.1:8085")).to.equal("http://127.0.0.1:8085");
   });
 
   describe("answers a real org cannot be made to give", () => {

@@ -87,11 +87,18 @@ export function salesforceAuthOptionsFromConfig(salesforce: AppConfig["salesforc
   return options;
 }
 
-/** The JWT `aud`: the production or sandbox login host, else the login URL itself (My Domain, emulator). */
+/**
+ * The JWT `aud`. Salesforce accepts only https://login.salesforce.com, https://test.salesforce.com
+ * or an Experience Cloud site's URL, whatever host the token request goes to: a My Domain login
+ * URL means login (test for a sandbox's `*.sandbox.my.salesforce.com`); any other host (a site,
+ * the emulator) is its own audience.
+ */
 export function jwtAudience(loginUrl: string): string {
-  const url = new URL(loginUrl);
-  if (url.hostname === "login.salesforce.com") return "https://login.salesforce.com";
-  if (url.hostname === "test.salesforce.com") return "https://test.salesforce.com";
+  const host = new URL(loginUrl).hostname;
+  if (host === "test.salesforce.com" || host.endsWith(".sandbox.my.salesforce.com"))
+    return "https://test.salesforce.com";
+  if (host === "login.salesforce.com" || host.endsWith(".my.salesforce.com"))
+    return "https://login.salesforce.com";
   return loginUrl.replace(/\/+$/, "");
 }
 
