@@ -83,6 +83,7 @@ export const SUBSCRIPTION_STATUSES = [
   "paused",
 ] as const;
 
+/** Stripe_Customer__c: one record per Stripe customer. */
 export const STRIPE_CUSTOMER: ObjectDefinition = {
   name: "Stripe_Customer__c",
   label: "Stripe Customer",
@@ -104,6 +105,7 @@ export const STRIPE_CUSTOMER: ObjectDefinition = {
   ],
 };
 
+/** Stripe_Subscription__c: one record per Stripe subscription, linked to its customer. */
 export const STRIPE_SUBSCRIPTION: ObjectDefinition = {
   name: "Stripe_Subscription__c",
   label: "Stripe Subscription",
@@ -139,6 +141,7 @@ export const STRIPE_SUBSCRIPTION: ObjectDefinition = {
   ],
 };
 
+/** Payment_Transaction__c: one record per Stripe payment intent, linked to its customer when it has one. */
 export const PAYMENT_TRANSACTION: ObjectDefinition = {
   name: "Payment_Transaction__c",
   label: "Payment Transaction",
