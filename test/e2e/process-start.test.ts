@@ -31,7 +31,7 @@ describe("end to end: starting the program", function () {
     await Promise.all(processes.splice(0).map((p) => p.kill("SIGKILL")));
   });
 
-  it("local mode with no configuration takes a signed webhook to the emulator and stops on SIGTERM", async () => {
+  it("local mode with no configuration takes a signed webhook to the emulator, with one correlation id on the webhook's and the worker's log lines, and stops on SIGTERM", async () => {
     const [port, workerPort, emulatorPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const app = spawnMain(["all"], {
       PORT: String(port),
@@ -47,6 +47,7 @@ describe("end to end: starting the program", function () {
       headers: {
         "content-type": "application/json",
         "stripe-signature": signPayload(payload, LOCAL_WEBHOOK_SECRET),
+        "x-request-id": "e2e-trace-1",
       },
       body: payload,
     });
@@ -67,6 +68,26 @@ describe("end to end: starting the program", function () {
       Stripe_Customer_Id__c: "cus_RnQk1aB2cD3eF4",
       Name: "Jenny Rosen",
       Last_Stripe_Event_Id__c: "evt_1QxCustUpdated0001",
+    });
+
+    // JSON lines on stdout; the webhook's request line and the worker's outcome share the id.
+    const traced = () =>
+      app
+        .stdout()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.correlationId === "e2e-trace-1");
+    await app.waitUntil(async () => traced().some((l) => l.outcome === "applied"), "the worker's log line");
+    expect(traced().find((l) => l.message === "request")).to.include({
+      path: "/webhook/stripe",
+      status: 200,
+      eventId: "evt_1QxCustUpdated0001",
+      outcome: "accepted",
+    });
+    expect(traced().find((l) => l.outcome === "applied")).to.include({
+      eventId: "evt_1QxCustUpdated0001",
+      eventType: "customer.updated",
     });
 
     app.process.kill("SIGTERM");
