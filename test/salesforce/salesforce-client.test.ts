@@ -277,5 +277,30 @@ describe("Salesforce client against the emulator", () => {
         await metricValue(metrics.salesforceCalls, { operation: "upsert", status: "network_error" }),
       ).to.equal(1);
     });
+
+    it("reads a record error spelled errorCode (as other REST errors are) like one spelled statusCode", async () => {
+      const instanceUrl = "https://acme.my.example.test";
+      const tokenCache = new InMemoryTokenCache();
+      await tokenCache.getToken(async () => ({ accessToken: "t", instanceUrl, id: "i", issuedAt: 1 }));
+      const client = new SalesforceClient({
+        auth: { loginUrl: instanceUrl, clientId: "c", clientSecret: "s" },
+        apiVersion: "62.0",
+        tokenCache,
+        logger: silentLogger,
+      });
+      nock(instanceUrl)
+        .patch("/services/data/v62.0/composite/sobjects/Stripe_Customer__c/Stripe_Customer_Id__c")
+        .reply(200, [
+          {
+            success: false,
+            errors: [{ errorCode: "UNABLE_TO_LOCK_ROW", message: "unable to obtain exclusive access" }],
+          },
+        ]);
+      const [result] = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+        customer("cus_b"),
+      ]);
+      expect(result).to.include({ success: false, isRetryable: true });
+      expect(result?.errors[0]?.statusCode).to.equal("UNABLE_TO_LOCK_ROW");
+    });
   });
 });

@@ -60,7 +60,8 @@ interface CollectionResult {
   id?: string | null;
   success?: boolean;
   created?: boolean;
-  errors?: Array<{ statusCode?: string; message?: string; fields?: string[] }>;
+  // Collections answers spell the code `statusCode`; the REST error bodies elsewhere spell it `errorCode`.
+  errors?: Array<{ statusCode?: string; errorCode?: string; message?: string; fields?: string[] }>;
 }
 
 const MAX_COLLECTION_SIZE = 200;
@@ -319,7 +320,7 @@ function toRecordResult(
   result: CollectionResult,
 ): UpsertRecordResult {
   const errors: SalesforceRecordError[] = (result.errors ?? []).map((error) => ({
-    statusCode: error.statusCode ?? "UNKNOWN",
+    statusCode: error.statusCode ?? error.errorCode ?? "UNKNOWN",
     message: error.message ?? "",
     fields: error.fields ?? [],
   }));
