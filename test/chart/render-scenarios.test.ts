@@ -3,12 +3,11 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   ciValuesDir,
-  copyChartWithoutDependencies,
-  ensureHelm,
   kubeVersion,
   render,
   runHelm,
   type K8sObject,
+  useRenderableChart,
 } from "./support/helm.js";
 import { schemaProblems } from "./support/kubernetes-schemas.js";
 
@@ -28,17 +27,7 @@ const secretValuePattern = /whsec_|\bsk_(live|test)_|\brk_(live|test)_|-----BEGI
 const secretKeyPattern = /password|secret|token|private[-_]?key|api[-_]?key|client[-_]?secret/i;
 
 describe("the Helm chart's scenarios (charts/stripe-salesforce-sync/ci)", function () {
-  let helm: string;
-  let chart: { dir: string; cleanup: () => void };
-
-  before(function () {
-    // Building helm from source on a cold machine takes minutes.
-    this.timeout(15 * 60 * 1000);
-    helm = ensureHelm();
-    chart = copyChartWithoutDependencies();
-  });
-
-  after(() => chart?.cleanup());
+  const chart = useRenderableChart();
 
   it("covers the scenarios the chart promises", () => {
     expect(scenarios).to.include.members([
@@ -57,11 +46,11 @@ describe("the Helm chart's scenarios (charts/stripe-salesforce-sync/ci)", functi
       let objects: K8sObject[];
 
       before(() => {
-        objects = render(helm, chart.dir, [join(ciValuesDir, scenario)]);
+        objects = render(chart.helm, chart.dir, [join(ciValuesDir, scenario)]);
       });
 
       it("passes helm lint --strict", () => {
-        const result = runHelm(helm, [
+        const result = runHelm(chart.helm, [
           "lint",
           "--strict",
           chart.dir,

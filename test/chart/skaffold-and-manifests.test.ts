@@ -4,8 +4,6 @@ import { join } from "node:path";
 import { Ajv } from "ajv";
 import { parse as parseYaml } from "yaml";
 import {
-  copyChartWithoutDependencies,
-  ensureHelm,
   envValue,
   findOne,
   kubeVersion,
@@ -14,6 +12,7 @@ import {
   repoRoot,
   runHelm,
   type K8sObject,
+  useRenderableChart,
 } from "./support/helm.js";
 import { schemaProblems } from "./support/kubernetes-schemas.js";
 
@@ -113,20 +112,11 @@ describe("the development manifests (k8s/dev)", () => {
 });
 
 describe("the example values (k8s/examples)", function () {
-  let helm: string;
-  let chart: { dir: string; cleanup: () => void };
-
-  before(function () {
-    this.timeout(15 * 60 * 1000);
-    helm = ensureHelm();
-    chart = copyChartWithoutDependencies();
-  });
-
-  after(() => chart?.cleanup());
+  const chart = useRenderableChart();
 
   for (const file of ["values-dev.yaml", "values-eks-irsa.yaml", "values-external-redis.yaml"]) {
     it(`${file} lints strictly and renders valid objects`, () => {
-      const lint = runHelm(helm, [
+      const lint = runHelm(chart.helm, [
         "lint",
         "--strict",
         chart.dir,
@@ -136,12 +126,14 @@ describe("the example values (k8s/examples)", function () {
         kubeVersion,
       ]);
       expect(lint.status, lint.stdout + lint.stderr).to.equal(0);
-      expect(render(helm, chart.dir, [join(examplesDir, file)]).flatMap(schemaProblems)).to.deep.equal([]);
+      expect(render(chart.helm, chart.dir, [join(examplesDir, file)]).flatMap(schemaProblems)).to.deep.equal(
+        [],
+      );
     });
   }
 
   it("values-dev.yaml points the app at the dev dependencies and the dev Secret", () => {
-    const objects = render(helm, chart.dir, [join(examplesDir, "values-dev.yaml")]);
+    const objects = render(chart.helm, chart.dir, [join(examplesDir, "values-dev.yaml")]);
     const worker = findOne(objects, "Deployment", "-worker").spec.template.spec;
     const env = worker.containers[0];
     expect(envValue(env, "AWS_ENDPOINT_URL_SQS")).to.equal("http://fauxqs:4566");

@@ -1,12 +1,6 @@
 import { expect } from "chai";
 import { join } from "node:path";
-import {
-  ciValuesDir,
-  copyChartWithoutDependencies,
-  ensureHelm,
-  template,
-  type Overrides,
-} from "./support/helm.js";
+import { ciValuesDir, template, type Overrides, useRenderableChart } from "./support/helm.js";
 
 /** Contradictory or incomplete settings, each with the words its error must contain. */
 const rejected: { what: string; base?: string; set: Overrides; message: RegExp }[] = [
@@ -119,26 +113,17 @@ const rejected: { what: string; base?: string; set: Overrides; message: RegExp }
 ];
 
 describe("the Helm chart's validation", function () {
-  let helm: string;
-  let chart: { dir: string; cleanup: () => void };
+  const chart = useRenderableChart();
   const defaults = join(ciValuesDir, "default-values.yaml");
 
-  before(function () {
-    this.timeout(15 * 60 * 1000);
-    helm = ensureHelm();
-    chart = copyChartWithoutDependencies();
-  });
-
-  after(() => chart?.cleanup());
-
   it("accepts the default scenario (the baseline every rejection below changes one thing in)", () => {
-    const result = template(helm, chart.dir, [defaults]);
+    const result = template(chart.helm, chart.dir, [defaults]);
     expect(result.status, result.stderr).to.equal(0);
   });
 
   for (const { what, set, message } of rejected) {
     it(`rejects ${what}`, () => {
-      const result = template(helm, chart.dir, [defaults], set);
+      const result = template(chart.helm, chart.dir, [defaults], set);
       expect(result.status, "helm template must fail").to.not.equal(0);
       expect(result.stderr).to.match(message);
     });

@@ -2,34 +2,24 @@ import { expect } from "chai";
 import { join } from "node:path";
 import {
   ciValuesDir,
-  copyChartWithoutDependencies,
-  ensureHelm,
   envValue,
   findOne,
   release,
   render,
   type K8sObject,
+  useRenderableChart,
 } from "./support/helm.js";
 
 const values = (name: string) => join(ciValuesDir, `${name}-values.yaml`);
 const container = (deployment: K8sObject) => deployment.spec.template.spec.containers[0];
 
 describe("the Helm chart's wiring", function () {
-  let helm: string;
-  let chart: { dir: string; cleanup: () => void };
-
-  before(function () {
-    this.timeout(15 * 60 * 1000);
-    helm = ensureHelm();
-    chart = copyChartWithoutDependencies();
-  });
-
-  after(() => chart?.cleanup());
+  const chart = useRenderableChart();
 
   describe("with KEDA", () => {
     let objects: K8sObject[];
     before(() => {
-      objects = render(helm, chart.dir, [values("keda-on")]);
+      objects = render(chart.helm, chart.dir, [values("keda-on")]);
     });
 
     it("scales the worker Deployment on the same queue the worker reads", () => {
@@ -110,7 +100,7 @@ describe("the Helm chart's wiring", function () {
   describe("probes and ports", () => {
     let objects: K8sObject[];
     before(() => {
-      objects = render(helm, chart.dir, [values("default")]);
+      objects = render(chart.helm, chart.dir, [values("default")]);
     });
 
     for (const [component, port, portVariable] of [
@@ -139,7 +129,7 @@ describe("the Helm chart's wiring", function () {
 
   describe("the ingress", () => {
     it("routes only POST /webhook/stripe's path to the webhook Service, over TLS", () => {
-      const objects = render(helm, chart.dir, [values("ingress-tls")]);
+      const objects = render(chart.helm, chart.dir, [values("ingress-tls")]);
       const ingress = findOne(objects, "Ingress");
       const service = findOne(objects, "Service", "-webhook");
       expect(ingress.spec.ingressClassName).to.equal("nginx");
@@ -158,16 +148,16 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("is not rendered unless enabled", () => {
-      expect(render(helm, chart.dir, [values("default")]).filter((o) => o.kind === "Ingress")).to.deep.equal(
-        [],
-      );
+      expect(
+        render(chart.helm, chart.dir, [values("default")]).filter((o) => o.kind === "Ingress"),
+      ).to.deep.equal([]);
     });
   });
 
   describe("the worker's shutdown", () => {
     for (const scenario of ["default", "keda-off"]) {
       it(`gives the worker more grace than its drain bound (${scenario})`, () => {
-        const worker = findOne(render(helm, chart.dir, [values(scenario)]), "Deployment", "-worker");
+        const worker = findOne(render(chart.helm, chart.dir, [values(scenario)]), "Deployment", "-worker");
         const drain = Number(envValue(container(worker), "WORKER_SHUTDOWN_TIMEOUT_SECONDS"));
         expect(drain).to.be.greaterThan(0);
         expect(worker.spec.template.spec.terminationGracePeriodSeconds).to.be.greaterThan(drain);
@@ -175,7 +165,9 @@ describe("the Helm chart's wiring", function () {
     }
 
     it("derives the grace period from the drain bound when not set", () => {
-      const objects = render(helm, chart.dir, [values("default")], { "worker.shutdownTimeoutSeconds": 50 });
+      const objects = render(chart.helm, chart.dir, [values("default")], {
+        "worker.shutdownTimeoutSeconds": 50,
+      });
       const worker = findOne(objects, "Deployment", "-worker");
       expect(envValue(container(worker), "WORKER_SHUTDOWN_TIMEOUT_SECONDS")).to.equal("50");
       expect(worker.spec.template.spec.terminationGracePeriodSeconds).to.equal(65);
@@ -184,13 +176,13 @@ describe("the Helm chart's wiring", function () {
 
   describe("the webhook's shutdown", () => {
     it("passes webhook.drainDelaySeconds as WEB_DRAIN_DELAY_SECONDS and derives a grace period above drain + 10", () => {
-      const webhook = findOne(render(helm, chart.dir, [values("default")]), "Deployment", "-webhook");
+      const webhook = findOne(render(chart.helm, chart.dir, [values("default")]), "Deployment", "-webhook");
       expect(envValue(container(webhook), "WEB_DRAIN_DELAY_SECONDS")).to.equal("10");
       expect(webhook.spec.template.spec.terminationGracePeriodSeconds).to.equal(30);
     });
 
     it("follows a changed drain delay", () => {
-      const objects = render(helm, chart.dir, [values("default")], { "webhook.drainDelaySeconds": 25 });
+      const objects = render(chart.helm, chart.dir, [values("default")], { "webhook.drainDelaySeconds": 25 });
       const webhook = findOne(objects, "Deployment", "-webhook");
       expect(envValue(container(webhook), "WEB_DRAIN_DELAY_SECONDS")).to.equal("25");
       expect(webhook.spec.template.spec.terminationGracePeriodSeconds).to.equal(45);
@@ -201,7 +193,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("keeps an explicit grace period that exceeds drain + 10", () => {
-      const objects = render(helm, chart.dir, [values("default")], {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
         "webhook.drainDelaySeconds": 10,
         "webhook.terminationGracePeriodSeconds": 21,
       });
@@ -213,7 +205,7 @@ describe("the Helm chart's wiring", function () {
 
   describe("one ServiceAccount per component", () => {
     it("runs each component under its own ServiceAccount with its own IRSA role", () => {
-      const objects = render(helm, chart.dir, [values("irsa")]);
+      const objects = render(chart.helm, chart.dir, [values("irsa")]);
       const accounts = objects.filter((o) => o.kind === "ServiceAccount");
       expect(accounts.map((a) => a.metadata.name).sort()).to.deep.equal([
         "sync-stripe-salesforce-sync-webhook",
@@ -232,7 +224,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("points KEDA's workload identity at the worker's ServiceAccount, not the webhook's", () => {
-      const objects = render(helm, chart.dir, [values("irsa")], {
+      const objects = render(chart.helm, chart.dir, [values("irsa")], {
         "keda.triggerAuthentication.podIdentity.roleArn": "",
       });
       const auth = findOne(objects, "TriggerAuthentication", "-worker");
@@ -247,7 +239,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("uses named existing ServiceAccounts when create is false", () => {
-      const objects = render(helm, chart.dir, [values("default")], {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
         "webhook.serviceAccount": { create: false, name: "hooks" },
         "worker.serviceAccount": { create: false, name: "" },
       });
@@ -261,7 +253,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("renders no ServiceAccount for a disabled component", () => {
-      const objects = render(helm, chart.dir, [values("default")], { "webhook.enabled": false });
+      const objects = render(chart.helm, chart.dir, [values("default")], { "webhook.enabled": false });
       expect(objects.filter((o) => o.kind === "ServiceAccount").map((a) => a.metadata.name)).to.deep.equal([
         "sync-stripe-salesforce-sync-worker",
       ]);
@@ -279,7 +271,7 @@ describe("the Helm chart's wiring", function () {
       }[];
 
     it("admits the ingress controller and Prometheus (networkPolicy.metricsFrom) to the webhook's metrics port", () => {
-      const objects = render(helm, chart.dir, [values("default")], {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
         "networkPolicy.enabled": true,
         "networkPolicy.webhookFrom": [peer("ingress-nginx")],
         "metrics.serviceMonitor.enabled": true,
@@ -297,7 +289,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("admits Prometheus and workerFrom to the worker's metrics port", () => {
-      const objects = render(helm, chart.dir, [values("default")], {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
         "networkPolicy.enabled": true,
         "networkPolicy.workerFrom": [peer("debug")],
       });
@@ -311,7 +303,7 @@ describe("the Helm chart's wiring", function () {
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } },
         podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
       };
-      const objects = render(helm, chart.dir, [values("default")], {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
         "networkPolicy.enabled": true,
         "networkPolicy.webhookFrom": [peer("ingress-nginx")],
         "networkPolicy.metricsFrom": [prometheus],
@@ -324,7 +316,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("adds no metrics rule when metricsFrom is empty, and allows all to the worker when both lists are", () => {
-      const objects = render(helm, chart.dir, [values("default")], {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
         "networkPolicy.enabled": true,
         "networkPolicy.webhookFrom": [peer("ingress-nginx")],
         "networkPolicy.metricsFrom": [],
@@ -341,7 +333,7 @@ describe("the Helm chart's wiring", function () {
       const alertNames = (objects: K8sObject[]) => rulesOf(objects).map((r) => r.alert);
 
       it("alerts when a webhook or worker target is down or the webhook has no target, on the ServiceMonitor jobs", () => {
-        const objects = render(helm, chart.dir, [values("keda-on")]);
+        const objects = render(chart.helm, chart.dir, [values("keda-on")]);
         const webhookService = findOne(objects, "Service", "-webhook").metadata.name;
         const workerService = findOne(objects, "Service", "-worker").metadata.name;
         // Without spec.jobLabel the Prometheus operator sets job to the Service name.
@@ -361,7 +353,7 @@ describe("the Helm chart's wiring", function () {
       });
 
       it("alerts on an absent worker target when the worker cannot scale to zero", () => {
-        const objects = render(helm, chart.dir, [values("keda-on")], {
+        const objects = render(chart.helm, chart.dir, [values("keda-on")], {
           "worker.autoscaling.minReplicaCount": 1,
         });
         const workerService = findOne(objects, "Service", "-worker").metadata.name;
@@ -370,7 +362,7 @@ describe("the Helm chart's wiring", function () {
           `absent(up{namespace="${release.namespace}", job="${workerService}"} == 1)`,
         );
         expect(rule?.labels.severity).to.equal("critical");
-        const fixed = render(helm, chart.dir, [values("keda-on")], {
+        const fixed = render(chart.helm, chart.dir, [values("keda-on")], {
           "keda.enabled": false,
           "worker.autoscaling.enabled": false,
         });
@@ -378,7 +370,7 @@ describe("the Helm chart's wiring", function () {
       });
 
       it("renders no target alerts without the chart's ServiceMonitors (their job names would not exist)", () => {
-        const objects = render(helm, chart.dir, [values("keda-on")], {
+        const objects = render(chart.helm, chart.dir, [values("keda-on")], {
           "metrics.serviceMonitor.enabled": false,
         });
         expect(alertNames(objects).filter((name) => /TargetDown|MetricsAbsent/.test(name))).to.deep.equal([]);
@@ -388,7 +380,7 @@ describe("the Helm chart's wiring", function () {
 
   describe("without KEDA", () => {
     it("runs worker.replicaCount workers and renders no KEDA object", () => {
-      const objects = render(helm, chart.dir, [values("keda-off")]);
+      const objects = render(chart.helm, chart.dir, [values("keda-off")]);
       expect(findOne(objects, "Deployment", "-worker").spec.replicas).to.equal(3);
       expect(objects.filter((o) => o.apiVersion.startsWith("keda.sh/"))).to.deep.equal([]);
     });
@@ -396,7 +388,7 @@ describe("the Helm chart's wiring", function () {
 
   describe("Redis", () => {
     it("points the worker at the bundled chart's master service and its generated password Secret", () => {
-      const objects = render(helm, chart.dir, [values("default")]);
+      const objects = render(chart.helm, chart.dir, [values("default")]);
       const worker = findOne(objects, "Deployment", "-worker");
       const c = container(worker);
       // The Bitnami chart names its objects after redis.fullnameOverride: <name>-master, Secret <name>.
@@ -415,7 +407,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("follows redis.fullnameOverride and an existing password Secret", () => {
-      const objects = render(helm, chart.dir, [values("default")], {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
         "redis.fullnameOverride": "cache",
         "redis.auth.existingSecret": "redis-auth",
         "redis.auth.existingSecretPasswordKey": "pw",
@@ -430,7 +422,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("uses externalRedis.url and its password Secret when the bundled chart is off", () => {
-      const objects = render(helm, chart.dir, [values("external-redis")]);
+      const objects = render(chart.helm, chart.dir, [values("external-redis")]);
       const worker = findOne(objects, "Deployment", "-worker");
       expect(envValue(container(worker), "REDIS_URL")).to.equal(
         "rediss://sync.abc123.euc1.cache.amazonaws.com:6379/0",
@@ -446,7 +438,9 @@ describe("the Helm chart's wiring", function () {
   describe("secrets", () => {
     it("gives the webhook only the Stripe signing secret and the worker the Salesforce and Stripe API credentials, as files", () => {
       // The Stripe API key is optional (secrets.stripe.apiKeyKey empty by default); enabled here.
-      const objects = render(helm, chart.dir, [values("default")], { "secrets.stripe.apiKeyKey": "api-key" });
+      const objects = render(chart.helm, chart.dir, [values("default")], {
+        "secrets.stripe.apiKeyKey": "api-key",
+      });
       const webhook = container(findOne(objects, "Deployment", "-webhook"));
       const worker = container(findOne(objects, "Deployment", "-worker"));
       const fileVariables = (c: K8sObject) =>
@@ -467,7 +461,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("needs no Stripe API key by default: no STRIPE_API_KEY_FILE and no Stripe Secret item on the worker", () => {
-      const objects = render(helm, chart.dir, [values("default")]);
+      const objects = render(chart.helm, chart.dir, [values("default")]);
       const worker = findOne(objects, "Deployment", "-worker");
       expect(envValue(container(worker), "STRIPE_API_KEY_FILE")).to.equal(undefined);
       const secretItems = worker.spec.template.spec.volumes.flatMap(
@@ -480,7 +474,9 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("mounts the Stripe API key under the configured key name when secrets.stripe.apiKeyKey is set", () => {
-      const objects = render(helm, chart.dir, [values("default")], { "secrets.stripe.apiKeyKey": "rk" });
+      const objects = render(chart.helm, chart.dir, [values("default")], {
+        "secrets.stripe.apiKeyKey": "rk",
+      });
       const worker = findOne(objects, "Deployment", "-worker");
       const file = envValue(container(worker), "STRIPE_API_KEY_FILE")!;
       expect(file).to.equal("/var/run/secrets/stripe-salesforce-sync/stripe/rk");
@@ -493,7 +489,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("stores and mounts the Stripe API key of the development Secret only when apiKeyKey names it", () => {
-      const withKey = render(helm, chart.dir, [values("dev-secrets")]);
+      const withKey = render(chart.helm, chart.dir, [values("dev-secrets")]);
       const secret = findOne(withKey, "Secret", "-dev-secrets");
       expect(secret.stringData).to.include({ "api-key": "sk_test_ci_only" });
       const worker = findOne(withKey, "Deployment", "-worker");
@@ -504,7 +500,7 @@ describe("the Helm chart's wiring", function () {
       );
       expect(stripeVolume.secret.items).to.deep.equal([{ key: "api-key", path: "api-key" }]);
 
-      const withoutKey = render(helm, chart.dir, [values("dev-secrets")], {
+      const withoutKey = render(chart.helm, chart.dir, [values("dev-secrets")], {
         "secrets.stripe.apiKeyKey": "",
         "secrets.values.stripeApiKey": "",
       });
@@ -514,7 +510,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("mounts the JWT private key for the jwt flow and annotates the worker's ServiceAccount for IRSA", () => {
-      const objects = render(helm, chart.dir, [values("irsa")]);
+      const objects = render(chart.helm, chart.dir, [values("irsa")]);
       const worker = findOne(objects, "Deployment", "-worker");
       const c = container(worker);
       expect(envValue(c, "SALESFORCE_AUTH_FLOW")).to.equal("jwt");
@@ -535,7 +531,7 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("reads static AWS keys from an existing Secret for both the app and KEDA", () => {
-      const objects = render(helm, chart.dir, [values("secret-trigger-auth")]);
+      const objects = render(chart.helm, chart.dir, [values("secret-trigger-auth")]);
       const auth = findOne(objects, "TriggerAuthentication");
       expect(auth.spec.secretTargetRef).to.deep.equal([
         { parameter: "awsAccessKeyID", name: "aws-sqs-credentials", key: "AWS_ACCESS_KEY_ID" },

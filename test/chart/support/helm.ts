@@ -77,6 +77,25 @@ export function copyChartWithoutDependencies(): { dir: string; cleanup: () => vo
   return { dir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
+/**
+ * Mocha hooks for a suite that renders the chart: finds (or builds) helm and copies the chart
+ * without its dependency before the suite, removes the copy after. The fields are set in `before`.
+ */
+export function useRenderableChart(): { helm: string; dir: string } {
+  const chart = { helm: "", dir: "" };
+  let cleanup: (() => void) | undefined;
+  before(function () {
+    // Building helm from source on a cold machine takes minutes.
+    this.timeout(15 * 60 * 1000);
+    chart.helm = ensureHelm();
+    const copy = copyChartWithoutDependencies();
+    chart.dir = copy.dir;
+    cleanup = copy.cleanup;
+  });
+  after(() => cleanup?.());
+  return chart;
+}
+
 /** Runs helm and returns its status and output without throwing. */
 export function runHelm(helm: string, args: string[]): HelmResult {
   const result = spawnSync(helm, args, { encoding: "utf8", cwd: repoRoot, maxBuffer: 64 * 1024 * 1024 });
