@@ -65,7 +65,9 @@ export async function startRoles(role: Role, config: AppConfig): Promise<void> {
     ...(endpoint ? { endpoint } : {}),
   });
 
-  const redis = connectRedis(config, logger);
+  // Only the worker uses Redis: the webhook role neither connects to it nor waits for it (in role
+  // `all` the process does, so both servers report it).
+  const redis = role === "web" ? undefined : connectRedis(config, logger);
   const redisChecks = redis ? [redisReadinessCheck(redis)] : [];
 
   const stopFirst: Stopper[] = [];
