@@ -24,9 +24,9 @@ const examplesDir = join(repoRoot, "k8s", "examples");
 
 describe("skaffold.yaml", () => {
   it("validates against the Skaffold v4beta14 schema", () => {
-    // Skaffold's published schema, kept beside the repository in ../shared (CI lays it there too).
+    // Skaffold's published schema, vendored unchanged (test/chart/vendor/README.md).
     const schemaPath =
-      process.env.SKAFFOLD_SCHEMA ?? join(repoRoot, "..", "shared", "schemas", "skaffold-v4beta14.json");
+      process.env.SKAFFOLD_SCHEMA ?? join(repoRoot, "test", "chart", "vendor", "skaffold-v4beta14.json");
     const schema = JSON.parse(readFileSync(schemaPath, "utf8")) as { $schema: string };
     expect(schema.$schema).to.equal("http://json-schema.org/draft-07/schema#");
     const ajv = new Ajv({ strict: false, allErrors: true });
