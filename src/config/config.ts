@@ -65,7 +65,10 @@ const environmentSchema = z.object({
   WORKER_VISIBILITY_TIMEOUT_SECONDS: positiveInt(60, 43200),
   WORKER_SHUTDOWN_TIMEOUT_SECONDS: positiveInt(30, 3600),
   WORKER_MAX_RECORDS_PER_CALL: positiveInt(200, 200),
+  WORKER_MAX_GROUP_SIZE: positiveInt(1000, 10_000),
   WORKER_COALESCE_MS: z.coerce.number().min(0).max(1000).default(25),
+  WORKER_GROUP_DEADLINE_SECONDS: positiveInt(120, 3600),
+  WORKER_MAX_HOLD_SECONDS: positiveInt(600, 43_200),
   IDEMPOTENCY_TTL_DAYS: positiveInt(35, 365),
   MAPPING_FILE: optionalString,
 });
@@ -102,8 +105,14 @@ export interface AppConfig {
     visibilityTimeoutSeconds: number;
     /** Bound on the drain after SIGTERM (default 30 s). */
     shutdownTimeoutSeconds: number;
-    /** Records per sObject Collections call, at most 200. */
+    /** Records per sObject Collections request, at most 200. */
     maxRecordsPerCall: number;
+    /** Most messages synced together (default 1000: five full collections requests, one Composite call). */
+    maxGroupSize: number;
+    /** Longest one group may take before its messages go back to the queue (default 120 s). */
+    groupDeadlineSeconds: number;
+    /** Longest the worker keeps a message hidden, pauses included (default 600 s). */
+    maxHoldSeconds: number;
     /** How long the worker gathers messages from several receives into one write (default 25 ms). */
     coalesceMs: number;
     /** How long applied event ids are remembered (default 35 days, beyond Stripe's 30). */
@@ -187,6 +196,9 @@ export function loadConfig(
       visibilityTimeoutSeconds: e.WORKER_VISIBILITY_TIMEOUT_SECONDS,
       shutdownTimeoutSeconds: e.WORKER_SHUTDOWN_TIMEOUT_SECONDS,
       maxRecordsPerCall: e.WORKER_MAX_RECORDS_PER_CALL,
+      maxGroupSize: e.WORKER_MAX_GROUP_SIZE,
+      groupDeadlineSeconds: e.WORKER_GROUP_DEADLINE_SECONDS,
+      maxHoldSeconds: e.WORKER_MAX_HOLD_SECONDS,
       coalesceMs: e.WORKER_COALESCE_MS,
       idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_DAYS * 86400,
     },

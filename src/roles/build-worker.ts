@@ -11,12 +11,39 @@ import { createStripeObjectReader } from "../data-access/stripe/stripe-api-reade
 import type { Mapping } from "../domain/sync/mapping.js";
 import { createEventSyncer, type EventSyncer } from "../domain/sync/sync-events.js";
 import type { SyncStore } from "../domain/sync/sync-store-port.js";
-import type { BackoffPolicy } from "../entry-points/worker/backoff.js";
+import { checkMappingAgainstOrg } from "../domain/sync/check-mapping.js";
+import type { PauseScope } from "../entry-points/worker/pause-gate.js";
+import { RetryableSyncError } from "../shared/errors.js";
+import type { RetryPolicy } from "../entry-points/worker/backoff.js";
 import { createWorker, type Worker } from "../entry-points/worker/worker.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
 import type { ReadinessCheck } from "../shared/readiness-check.js";
+
+/** Daily API requests that must be left before a worker paused on the org's limit resumes. */
+function resumeMargin(max: number): number {
+  return Math.max(100, Math.ceil(max / 100));
+}
+
+/**
+ * Whether Salesforce would take work again after a pause (it never writes a record): any answer
+ * of the Limits resource ends an outage; the daily limit must have room again; an org-wide
+ * refusal needs the mapped objects to describe as the mapping expects (a maintenance window then
+ * shows in the first held write, which pauses again).
+ */
+async function probeSalesforce(
+  scope: PauseScope,
+  salesforce: SalesforceClient,
+  checkOrg: () => Promise<void>,
+): Promise<boolean> {
+  if (scope === "org") {
+    await checkOrg();
+    return true;
+  }
+  const usage = await salesforce.apiUsage();
+  return scope === "outage" || usage.max - usage.used > resumeMargin(usage.max);
+}
 
 /** What `buildWorker` needs: a resolved configuration (queue and org named) and the shared clients. */
 export interface BuildWorkerOptions {
@@ -28,8 +55,8 @@ export interface BuildWorkerOptions {
   metrics: Metrics;
   logger: Logger;
   clock?: Clock;
-  /** Retry delay curve (default 30 s doubling up to 900 s); tests shorten it. */
-  backoff?: BackoffPolicy;
+  /** Retry schedule (default DEFAULT_RETRY_POLICY); tests shorten it. */
+  retry?: RetryPolicy;
 }
 
 /** A worker and the parts it was built from, not started. */
@@ -64,13 +91,32 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     logger,
     metrics,
     clock,
-    maxRecordsPerCall: config.worker.maxRecordsPerCall,
   });
   const redisStore = redis ? new RedisSyncStore(redis, { clock }) : undefined;
   const store = redisStore ?? new MemorySyncStore({ clock });
   const stripe = config.stripe.apiKey
     ? createStripeObjectReader({ apiKey: config.stripe.apiKey, apiBase: config.stripe.apiBase })
     : undefined;
+  /** Describes the mapped objects; a problem stops consuming, an optional field the org lacks is left out. */
+  const checkOrg = async () => {
+    const check = await checkMappingAgainstOrg(options.mapping, salesforce);
+    if (check.problems.length > 0) {
+      throw new RetryableSyncError(
+        "mapping_mismatch",
+        `the org does not fit the mapping: ${check.problems.join("; ")}`,
+        {
+          scope: "org",
+        },
+      );
+    }
+    for (const missing of check.missingOptional) {
+      const [objectName, field] = missing.split(".") as [string, string];
+      const entry = Object.values(options.mapping.objects).find((object) => object.name === objectName);
+      const defaultField = Object.entries(entry?.fields ?? {}).find(([, orgName]) => orgName === field)?.[0];
+      if (entry && defaultField) delete entry.fields[defaultField];
+      logger.warn("the org lacks an optional field; writes leave it out", { field: missing });
+    }
+  };
   const syncer = createEventSyncer({
     writer: salesforce,
     reader: salesforce,
@@ -90,13 +136,15 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     metrics,
     logger,
     clock,
-    ...(options.backoff ? { backoff: options.backoff } : {}),
-    // Before the first receive: the org answers, and the store's keys carry its id.
+    ...(options.retry ? { retry: options.retry } : {}),
+    // Before the first receive: the org answers, the store's keys carry its id, the mapping fits it.
     prepare: async () => {
       const { orgId } = await salesforce.identity();
       redisStore?.scopeTo(orgId);
-      logger.info("connected to the Salesforce org", { orgId });
+      await checkOrg();
+      logger.info("connected to the Salesforce org; the mapping matches it", { orgId });
     },
+    probe: (scope) => probeSalesforce(scope, salesforce, checkOrg),
   });
   const checks = [queueReadinessCheck(sqs, queueUrl)];
   if (redis) checks.push({ name: "redis", check: async () => void (await redis.ping()) });

@@ -31,6 +31,24 @@ export class PermanentSyncError extends SyncServiceError {
   }
 }
 
+/**
+ * Where a passing failure lies, which decides how the worker waits: `record` (this record or
+ * event: a lock, a race, a busy lease; try it again within seconds), `outage` (Salesforce does not
+ * answer: stop calling until a probe succeeds), `api_limit` (the org's daily API allowance is
+ * spent: pause until usage falls), `org` (the org refuses every write: a mapped field it lacks,
+ * permissions, maintenance, credentials; pause, alert, resume when a probe passes).
+ */
+export type FailureScope = "record" | "outage" | "api_limit" | "org";
+
+/** Options of a RetryableSyncError. */
+export interface RetryableOptions {
+  cause?: unknown;
+  /** Suggested minimum delay before the retry, in seconds (a peer's hint). */
+  retryAfterSeconds?: number;
+  /** Where the trouble lies (default `record`). */
+  scope?: FailureScope;
+}
+
 /** A passing failure (network, 5xx, lock, rate limit): the work is kept and retried later. */
 export class RetryableSyncError extends SyncServiceError {
   readonly kind = "retryable";
@@ -38,10 +56,13 @@ export class RetryableSyncError extends SyncServiceError {
   readonly code: string;
   /** Suggested minimum delay before the retry, in seconds (rate limits want long ones). */
   readonly retryAfterSeconds: number | undefined;
-  constructor(code: string, message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+  /** Where the trouble lies; decides how the worker waits. */
+  readonly scope: FailureScope;
+  constructor(code: string, message: string, options?: RetryableOptions) {
     super(message, options);
     this.code = code;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.scope = options?.scope ?? "record";
   }
 }
 

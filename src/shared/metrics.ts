@@ -31,6 +31,10 @@ export interface Metrics {
   messagesInFlight: Gauge<string>;
   /** Records whose state was read from the org, by reason (cache_miss, redelivery). */
   orgRecordReads: Counter<"reason">;
+  /** Extra Salesforce calls spent finding the record a whole request was refused for. */
+  salesforceIsolationCalls: Counter<string>;
+  /** 1 while the worker stopped consuming, by reason (salesforce_unavailable, api_limit_exhausted, org_refuses_writes). */
+  workerPaused: Gauge<"reason">;
 }
 
 /** Creates the metrics on a fresh registry (with Node process metrics unless `collectDefaults` is false). */
@@ -125,6 +129,17 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}): Metr
       name: "sync_org_reads_total",
       help: "Records whose state was read from the Salesforce org (the store did not know them, or their event was redelivered).",
       labelNames: ["reason"],
+      registers,
+    }),
+    workerPaused: new Gauge({
+      name: "sync_worker_paused",
+      help: "1 while the worker stopped consuming because Salesforce is unavailable, the org's API limit is spent or the org refuses writes (reason).",
+      labelNames: ["reason"],
+      registers,
+    }),
+    salesforceIsolationCalls: new Counter({
+      name: "salesforce_isolation_calls_total",
+      help: "Extra Salesforce calls spent splitting a request refused as a whole to find the bad record.",
       registers,
     }),
   };

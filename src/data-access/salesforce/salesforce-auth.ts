@@ -60,6 +60,7 @@ export class SalesforceAuthError extends RetryableSyncError {
     options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(oauthError, `Salesforce token request refused: ${oauthError} (${description})`, {
+      scope: "org",
       retryAfterSeconds: options?.retryAfterSeconds ?? 60,
       ...(options?.cause === undefined ? {} : { cause: options.cause }),
     });
@@ -156,6 +157,7 @@ export function parseTokenResponse(body: unknown): SalesforceToken {
     throw new RetryableSyncError(
       "token_response_invalid",
       `Salesforce token response lacks ${missing.join(", ")}`,
+      { scope: "outage" },
     );
   }
   const issuedAt = Number(record.issued_at);
@@ -199,9 +201,7 @@ export async function requestSalesforceToken(
     throw new RetryableSyncError(
       "token_network_error",
       `Salesforce token request failed: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      { cause: error, scope: "outage" },
     );
   }
   dependencies.metrics?.salesforceCalls.inc({ operation: "token", status: String(response.status) });
@@ -242,5 +242,8 @@ export async function requestSalesforceToken(
   throw new RetryableSyncError(
     `http_${response.status}`,
     `Salesforce token endpoint answered ${response.status}`,
+    {
+      scope: "outage",
+    },
   );
 }

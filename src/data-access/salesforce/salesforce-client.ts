@@ -11,14 +11,18 @@ import {
 import { isRetryableRecordError, toSyncError } from "./salesforce-errors.js";
 import type { TokenCache } from "./token-cache.js";
 import type {
+  ObjectDescription,
   RecordQuery,
+  SalesforceDescriber,
   SalesforceReader,
   SalesforceRecord,
-  SalesforceRecordError,
   SalesforceWriter,
-  UpsertRecordResult,
+  UpsertAnswer,
+  UpsertRequest,
 } from "../../domain/sync/salesforce-port.js";
-import { soqlByExternalIds } from "./soql-by-external-ids.js";
+import { upsertCollections } from "./collections-upsert.js";
+import { parseJson, type RestCall } from "./composite-request.js";
+import { readByExternalIds } from "./read-by-external-ids.js";
 
 /** Constructor options of the Salesforce client. */
 export interface SalesforceClientOptions {
@@ -33,8 +37,6 @@ export interface SalesforceClientOptions {
   /** HTTP client (default global `fetch`). */
   fetch?: typeof fetch;
   clock?: Clock;
-  /** Records per collections call, at most 200 (default 200; config.worker.maxRecordsPerCall). */
-  maxRecordsPerCall?: number;
   /** Timeout of each HTTP request in ms (default 20000, below the record leases' lifetime). */
   requestTimeoutMs?: number;
 }
@@ -59,31 +61,8 @@ export interface DescribeResult {
   [key: string]: unknown;
 }
 
-interface CollectionResult {
-  id?: string | null;
-  success?: boolean;
-  created?: boolean;
-  // Collections answers spell the code `statusCode`; the REST error bodies elsewhere spell it `errorCode`.
-  errors?: Array<{ statusCode?: string; errorCode?: string; message?: string; fields?: string[] }>;
-}
-
-const MAX_COLLECTION_SIZE = 200;
-
 /** Default timeout of one request: a write must never outlive the record leases (30 s) that fence it. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
-
-/** One page of a SOQL answer. */
-interface QueryPage {
-  done?: boolean;
-  nextRecordsUrl?: string;
-  records?: SalesforceRecord[];
-}
-
-/** A query record without Salesforce's `attributes` (type and URL). */
-function withoutAttributes(record: SalesforceRecord): SalesforceRecord {
-  const { attributes: _attributes, ...fields } = record;
-  return fields;
-}
 
 /**
  * Splits records into calls of at most `size`, in order; a record whose external id is already in
@@ -117,69 +96,25 @@ export function chunkRecords(
  * Upserts use `fetch` rather than jsforce because jsforce never retries PATCH, can loop on a 401
  * that outlives a refresh, and resolves to bodies only, while each status code decides a retry.
  */
-export class SalesforceClient implements SalesforceWriter, SalesforceReader {
+export class SalesforceClient implements SalesforceWriter, SalesforceReader, SalesforceDescriber {
   private readonly doFetch: typeof fetch;
   private readonly clock: Clock;
-  private readonly maxRecordsPerCall: number;
   private readonly requestTimeoutMs: number;
 
   constructor(private readonly options: SalesforceClientOptions) {
     this.doFetch = options.fetch ?? fetch;
     this.clock = options.clock ?? systemClock;
-    this.maxRecordsPerCall = Math.min(options.maxRecordsPerCall ?? MAX_COLLECTION_SIZE, MAX_COLLECTION_SIZE);
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
-  /** Upserts `records` by `externalIdField` with allOrNone false; results in the order of `records`. */
-  async upsert(
-    objectName: string,
-    externalIdField: string,
-    records: SalesforceRecord[],
-  ): Promise<UpsertRecordResult[]> {
-    const results: UpsertRecordResult[] = new Array<UpsertRecordResult>(records.length);
-    const path = `/services/data/v${this.options.apiVersion}/composite/sobjects/${objectName}/${externalIdField}`;
-    for (const chunk of chunkRecords(records, externalIdField, this.maxRecordsPerCall)) {
-      const body = {
-        allOrNone: false,
-        records: chunk.map(({ record }) => ({ attributes: { type: objectName }, ...record })),
-      };
-      this.options.metrics?.salesforceRecordsPerCall.observe({ object: objectName }, chunk.length);
-      const answer = await this.send("upsert", "PATCH", path, JSON.stringify(body));
-      const parsed = parseJson<CollectionResult[]>("upsert", answer);
-      if (!Array.isArray(parsed) || parsed.length !== chunk.length) {
-        throw new RetryableSyncError(
-          "unexpected_response",
-          `Salesforce answered ${String(parsed?.length)} results for ${chunk.length} records`,
-        );
-      }
-      chunk.forEach(({ index, record }, position) => {
-        results[index] = toRecordResult(
-          String(record[externalIdField]),
-          externalIdField,
-          parsed[position] ?? {},
-        );
-      });
-    }
-    return results;
+  /** Upserts requests in order, several per Composite call (see SalesforceWriter). */
+  async upsertMany(requests: readonly UpsertRequest[]): Promise<UpsertAnswer[]> {
+    return upsertCollections(this.call, this.options.apiVersion, requests, this.options.metrics);
   }
 
-  /** Reads records by External ID: one query per object (split only past one query's limits), each page one call. */
+  /** Reads records by External ID: one query per object, several per Composite call (see SalesforceReader). */
   async readRecords(queries: readonly RecordQuery[]): Promise<SalesforceRecord[][]> {
-    return Promise.all(
-      queries.map(async (query) => {
-        const records: SalesforceRecord[] = [];
-        for (const soql of soqlByExternalIds(query)) {
-          let path: string | undefined =
-            `/services/data/v${this.options.apiVersion}/query?q=${encodeURIComponent(soql)}`;
-          while (path) {
-            const page: QueryPage = parseJson<QueryPage>("query", await this.send("query", "GET", path));
-            records.push(...(page.records ?? []).map(withoutAttributes));
-            path = page.done === false ? page.nextRecordsUrl : undefined;
-          }
-        }
-        return records;
-      }),
-    );
+    return readByExternalIds(this.call, this.options.apiVersion, queries);
   }
 
   /**
@@ -192,6 +127,49 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader {
     if (!orgId || !userId)
       throw new RetryableSyncError("unexpected_response", `token identity URL without org: ${token.id}`);
     return { orgId, userId };
+  }
+
+  /** The object's fields as the integration user sees them; undefined when the org has no such object. */
+  async describeObject(objectName: string): Promise<ObjectDescription | undefined> {
+    let text: string;
+    try {
+      text = await this.send(
+        "describe",
+        "GET",
+        `/services/data/v${this.options.apiVersion}/sobjects/${objectName}/describe`,
+      );
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === "NOT_FOUND" || code === "INVALID_TYPE") return undefined;
+      throw error;
+    }
+    const described = parseJson<{ name?: string; fields?: Array<Record<string, unknown>> }>("describe", text);
+    return {
+      name: described.name ?? objectName,
+      fields: (described.fields ?? []).map((field) => ({
+        name: String(field.name),
+        type: String(field.type),
+        createable: field.createable === true,
+        updateable: field.updateable === true,
+        externalId: field.externalId === true,
+      })),
+    };
+  }
+
+  /** The org's daily API requests from the Limits resource (`DailyApiRequests`). */
+  async apiUsage(): Promise<{ used: number; max: number }> {
+    const text = await this.send("limits", "GET", `/services/data/v${this.options.apiVersion}/limits`);
+    const daily = parseJson<{ DailyApiRequests?: { Max?: number; Remaining?: number } }>(
+      "limits",
+      text,
+    ).DailyApiRequests;
+    const max = Number(daily?.Max);
+    const remaining = Number(daily?.Remaining);
+    if (!Number.isFinite(max) || !Number.isFinite(remaining))
+      throw new RetryableSyncError("unexpected_response", "the Limits resource has no DailyApiRequests", {
+        scope: "outage",
+      });
+    return { used: max - remaining, max };
   }
 
   /** Runs a SOQL query through jsforce, which follows `nextRecordsUrl` until done. */
@@ -237,11 +215,13 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader {
           throw new RetryableSyncError(
             "INVALID_SESSION_ID",
             `Salesforce ${operation}: session still invalid after one refresh`,
+            { scope: "org" },
           );
         }
         if (isRetryableRecordError(code) || /ECONN|ETIMEDOUT|socket|fetch failed/i.test(String(error))) {
           throw new RetryableSyncError(code, `Salesforce ${operation} failed: ${(error as Error).message}`, {
             cause: error,
+            scope: isRetryableRecordError(code) ? "record" : "outage",
           });
         }
         throw new PermanentSyncError(code, `Salesforce ${operation} failed: ${(error as Error).message}`, {
@@ -261,6 +241,10 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader {
     });
 
   /** One REST call with the shared token; on 401 invalidates it and retries once with a fresh one. */
+  /** One REST call, for the request modules (collections, reads): the same token, refresh and usage. */
+  private readonly call: RestCall = (operation, method, path, body) =>
+    this.send(operation, method, path, body);
+
   private async send(operation: string, method: string, path: string, body?: string): Promise<string> {
     const { tokenCache } = this.options;
     let token = await tokenCache.getToken(this.requestToken);
@@ -275,6 +259,7 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader {
         throw new RetryableSyncError(
           "INVALID_SESSION_ID",
           `Salesforce ${operation}: session still invalid after one refresh`,
+          { scope: "org" },
         );
       }
     }
@@ -317,6 +302,7 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader {
         "network_error",
         `Salesforce ${operation} failed: ${(error as Error).message}`,
         {
+          scope: "outage",
           cause: error,
         },
       );
@@ -335,54 +321,4 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader {
     this.options.metrics.salesforceApiUsage.set({ kind: "used" }, usage[0]!);
     this.options.metrics.salesforceApiUsage.set({ kind: "limit" }, usage[1]!);
   }
-}
-
-/** A 2xx body that is not JSON came from something between us and Salesforce: retry later. */
-function parseJson<T>(operation: string, text: string): T {
-  try {
-    return JSON.parse(text) as T;
-  } catch (error) {
-    throw new RetryableSyncError(
-      "unexpected_response",
-      `Salesforce ${operation} answered a body that is not JSON`,
-      {
-        cause: error,
-      },
-    );
-  }
-}
-
-/**
- * Two upserts that create the same External ID at the same moment make one of them fail with
- * DUPLICATE_VALUE on that field; retried, it finds the record and updates it. A duplicate on any
- * other unique field is the org's rule and stays permanent.
- */
-function isRetryableError(error: SalesforceRecordError, externalIdField: string): boolean {
-  if (error.statusCode === "DUPLICATE_VALUE") {
-    return error.fields.includes(externalIdField) || error.message.includes(externalIdField);
-  }
-  return isRetryableRecordError(error.statusCode);
-}
-
-function toRecordResult(
-  externalId: string,
-  externalIdField: string,
-  result: CollectionResult,
-): UpsertRecordResult {
-  const errors: SalesforceRecordError[] = (result.errors ?? []).map((error) => ({
-    statusCode: error.statusCode ?? error.errorCode ?? "UNKNOWN",
-    message: error.message ?? "",
-    fields: error.fields ?? [],
-  }));
-  const success = result.success === true;
-  const outcome: UpsertRecordResult = {
-    externalId,
-    success,
-    errors,
-    isRetryable:
-      !success && errors.length > 0 && errors.every((error) => isRetryableError(error, externalIdField)),
-  };
-  if (result.id) outcome.id = result.id;
-  if (typeof result.created === "boolean") outcome.created = result.created;
-  return outcome;
 }

@@ -21,7 +21,7 @@ export interface WriteEntry {
 }
 
 /** The outcome of an event whose record (or parent) another batch kept busy past the lease wait. */
-export const RECORD_BUSY: FailureOutcome = { status: "retry", reason: "record_busy", retryInSeconds: 2 };
+export const RECORD_BUSY: FailureOutcome = { status: "retry", reason: "record_busy", scope: "record" };
 
 /** The intents a plan writes. */
 export function writtenIntents(plan: RecordPlan): Intent[] {

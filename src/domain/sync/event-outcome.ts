@@ -1,4 +1,4 @@
-import { PermanentSyncError, RetryableSyncError } from "../../shared/errors.js";
+import { PermanentSyncError, RetryableSyncError, type FailureScope } from "../../shared/errors.js";
 
 /** What became of one Stripe event; the worker deletes, keeps or dead-letters its message by it. */
 export type EventOutcome =
@@ -11,11 +11,11 @@ export type EventOutcome =
   /** A type without handler, or checkout.session.completed without subscription. */
   | { status: "ignored"; reason: string }
   /**
-   * Transient: keep the message and try again, after the worker's backoff (at least
-   * `retryAfterSeconds`), or after about `retryInSeconds` when the failure says nothing about the
-   * peer's health (a record busy in another batch) and backing off exponentially would only delay.
+   * Transient: keep the message and try again. `scope` says how the worker waits: a `record`
+   * failure is tried again within seconds; `outage`, `api_limit` and `org` pause consuming until a
+   * probe passes. `retryAfterSeconds` is the peer's minimum delay, when it gave one.
    */
-  | { status: "retry"; reason: string; retryAfterSeconds?: number; retryInSeconds?: number }
+  | { status: "retry"; reason: string; scope: FailureScope; detail?: string; retryAfterSeconds?: number }
   /** Permanent: to the dead-letter queue now. */
   | { status: "dead-letter"; reason: string; detail: string };
 
@@ -38,9 +38,18 @@ export function outcomeOfError(error: unknown): FailureOutcome {
     return { status: "dead-letter", reason: error.code, detail: `${error.code}: ${error.message}` };
   }
   if (error instanceof RetryableSyncError) {
-    return error.retryAfterSeconds === undefined
-      ? { status: "retry", reason: error.code }
-      : { status: "retry", reason: error.code, retryAfterSeconds: error.retryAfterSeconds };
+    return {
+      status: "retry",
+      reason: error.code,
+      scope: error.scope,
+      ...(error.scope === "record" ? {} : { detail: error.message }),
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    };
   }
-  return { status: "retry", reason: `unexpected: ${(error as Error)?.message ?? String(error)}` };
+  return {
+    status: "retry",
+    reason: "unexpected_error",
+    scope: "record",
+    detail: (error as Error)?.message ?? String(error),
+  };
 }

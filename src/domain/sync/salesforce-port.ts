@@ -23,22 +23,26 @@ export interface UpsertRecordResult {
   isRetryable: boolean;
 }
 
-/**
- * Writes records to Salesforce; implemented over HTTP in data-access/salesforce. Whole-call
- * failures throw RetryableSyncError (5xx, REQUEST_LIMIT_EXCEEDED, network, a session that stays
- * invalid after one refresh) or PermanentSyncError; per-record failures come back as results.
- */
+/** Records of one object to upsert by its External ID field: one sObject Collections request (at most 200). */
+export interface UpsertRequest {
+  objectName: string;
+  externalIdField: string;
+  records: SalesforceRecord[];
+}
+
+/** How one request went: per-record results in request order, or the error of the whole request. */
+export type UpsertAnswer = { results: UpsertRecordResult[] } | { error: Error };
+
+/** Writes records to Salesforce; implemented over HTTP in data-access/salesforce. */
 export interface SalesforceWriter {
   /**
-   * Upserts `records` of one object by its External ID field with `allOrNone: false`, split into
-   * calls of at most 200 records. Each record must carry `externalIdField`. Results come back in
-   * the order of `records`.
+   * Upserts each request (`allOrNone: false`), in order, in as few API calls as it can: several
+   * requests ride in one Composite request (one API call, at most 5 collections), executed in
+   * order, so parents sent before their children land first. A request refused as a whole
+   * answers its error (a RetryableSyncError or PermanentSyncError); a failure of the whole call
+   * (network, 5xx, the session, the daily limit) throws.
    */
-  upsert(
-    objectName: string,
-    externalIdField: string,
-    records: SalesforceRecord[],
-  ): Promise<UpsertRecordResult[]>;
+  upsertMany(requests: readonly UpsertRequest[]): Promise<UpsertAnswer[]>;
 }
 
 /** Which records to read from one object: those whose External ID is one of `externalIds`. */
@@ -63,4 +67,27 @@ export interface SalesforceReader {
    * what one query may carry.
    */
   readRecords(queries: readonly RecordQuery[]): Promise<SalesforceRecord[][]>;
+}
+
+/** One field as the org describes it. */
+export interface FieldDescription {
+  name: string;
+  type: string;
+  createable: boolean;
+  updateable: boolean;
+  externalId: boolean;
+}
+
+/** One object as the org describes it (for the integration user: fields it cannot see are absent). */
+export interface ObjectDescription {
+  name: string;
+  fields: FieldDescription[];
+}
+
+/** Reads what the org is: its objects' fields, and its API usage. */
+export interface SalesforceDescriber {
+  /** The object's fields as the integration user sees them; undefined when the org has no such object. */
+  describeObject(objectName: string): Promise<ObjectDescription | undefined>;
+  /** The org's daily API requests: used and allowed, over the rolling 24 hours. */
+  apiUsage(): Promise<{ used: number; max: number }>;
 }

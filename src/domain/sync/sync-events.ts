@@ -15,7 +15,7 @@ import { screenEvents } from "./screen-events.js";
 import type { StripeObjectReader } from "./stripe-port.js";
 import type { Outcomes, SyncItem } from "./sync-item.js";
 import type { LeaseOptions, SyncStore } from "./sync-store-port.js";
-import { writeParentsFirst } from "./write-records.js";
+import { writeEntries } from "./write-records.js";
 
 export type { EventOutcome } from "./event-outcome.js";
 export type { SyncItem } from "./sync-item.js";
@@ -131,8 +131,14 @@ async function writeIntents(
     await loadHeld(parentKeys);
 
     const entries = composeWrites(plans, states.all(), (key) => scope.holdsAll([key]));
-    await writeParentsFirst(entries, deps.writer, deps.mapping, (keys) => scope.beginWrite(keys));
-    const collected = collectResults(plans, entries);
+    const stubs = await writeEntries(entries, {
+      writer: deps.writer,
+      mapping: deps.mapping,
+      metrics: deps.metrics,
+      states: states.all(),
+      fence: (keys) => scope.beginWrite(keys),
+    });
+    const collected = collectResults(plans, [...entries, ...stubs]);
     take(collected.failed);
     await scope.commit({
       appliedEventIds: collected.appliedEventIds,

@@ -4,13 +4,15 @@ import type { HeldMessage } from "./held-message.js";
 
 /** Options of the group scheduler. */
 export interface GroupSchedulerOptions {
-  /** Most messages per group (config worker.maxRecordsPerCall). */
+  /** Most messages per group. */
   groupSize: number;
   /** How long messages from several receives are gathered (config worker.coalesceMs). */
   coalesceMs: number;
   /** Groups synced at once: one writing while the next is gathered and read (default 2). */
   maxGroupsInFlight?: number;
   clock: Clock;
+  /** False while the worker is paused: gathered groups wait. */
+  mayStart(): boolean;
   /** Syncs and settles one group; never throws. */
   runGroup(messages: HeldMessage[]): Promise<void>;
 }
@@ -37,10 +39,20 @@ export class GroupScheduler {
     });
   }
 
+  /** Messages gathered or waiting for a slot, not yet handed to a group. */
+  get waitingCount(): number {
+    return this.coalescer.size + this.waiting.reduce((sum, group) => sum + group.length, 0);
+  }
+
   /** Adds messages to the group being gathered; `flushNow` hands it over without waiting the window. */
   add(messages: readonly HeldMessage[], flushNow: boolean): void {
-    this.coalescer.add(messages);
+    if (messages.length > 0) this.coalescer.add(messages);
     if (flushNow) this.coalescer.flushNow();
+  }
+
+  /** Starts waiting groups if slots and the worker allow (after a pause ends). */
+  poke(): void {
+    this.startGroups();
   }
 
   /** Stops starting groups and takes back every message not handed to a group yet. */
@@ -68,7 +80,12 @@ export class GroupScheduler {
   }
 
   private startGroups(): void {
-    while (!this.isStopped && this.running.size < this.maxInFlight && this.waiting.length > 0) {
+    while (
+      !this.isStopped &&
+      this.options.mayStart() &&
+      this.running.size < this.maxInFlight &&
+      this.waiting.length > 0
+    ) {
       const group = this.waiting.shift() as HeldMessage[];
       const run = this.options.runGroup(group).finally(() => {
         this.running.delete(run);

@@ -16,6 +16,10 @@ export interface HeldMessage {
   readonly parseProblem: string | undefined;
   /** Child logger carrying `correlationId`, `eventId`, `eventType` and `messageId`. */
   readonly log: Logger;
+  /** When the worker received it (clock ms): the heartbeat extends its visibility for a bounded time. */
+  readonly heldAt: number;
+  /** Tries of this delivery inside the worker so far (quick retries of record-level failures). */
+  attempts: number;
   /** Resolves once the message is settled (deleted, hidden for a retry, dead-lettered or released). */
   readonly whenSettled: Promise<void>;
   /** True once settled; settling twice is a no-op. */
@@ -31,7 +35,7 @@ export function readStringAttribute(message: Message, name: string): string | un
 }
 
 /** Wraps a received message: parses its body and gives it a logger with its identifiers. */
-export function holdMessage(message: Message, logger: Logger): HeldMessage {
+export function holdMessage(message: Message, logger: Logger, heldAt: number): HeldMessage {
   const parsed = readEventFromBody(message.Body);
   const event = "event" in parsed ? parsed.event : undefined;
   const messageId = message.MessageId ?? "unknown";
@@ -47,6 +51,8 @@ export function holdMessage(message: Message, logger: Logger): HeldMessage {
     messageId,
     receiptHandle: message.ReceiptHandle ?? "",
     receiveCount: Number.isFinite(receiveCount) && receiveCount >= 1 ? receiveCount : 1,
+    heldAt,
+    attempts: 0,
     event,
     parseProblem: "problem" in parsed ? parsed.problem : undefined,
     log: logger.child({ correlationId, eventId, eventType, messageId }),

@@ -1,11 +1,13 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { EventOutcome, EventSyncer, SyncItem } from "../../domain/sync/sync-events.js";
+import { sleep, type Clock } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
-import { computeRetryDelaySeconds, type BackoffPolicy } from "./backoff.js";
+import { computeRetryDelaySeconds, quickRetryDelayMs, type RetryPolicy } from "./backoff.js";
 import { sendToDeadLetterQueue } from "./dead-letter.js";
 import { describeError } from "./describe-error.js";
 import type { HeldMessage } from "./held-message.js";
+import type { PauseScope } from "./pause-gate.js";
 import { changeVisibility, deleteMessages } from "./queue-actions.js";
 import type { VisibilityHeartbeat } from "./visibility-heartbeat.js";
 
@@ -19,20 +21,22 @@ export interface ProcessGroupDeps {
   heartbeat: VisibilityHeartbeat;
   metrics: Metrics;
   logger: Logger;
-  backoff: BackoffPolicy;
+  clock: Clock;
+  retry: RetryPolicy;
+  /** Longest a group may take; past it its messages go back to the queue (default 120 s). */
+  deadlineMs: number;
   /** Random source for the retry jitter (default Math.random). */
   random?: () => number;
 }
 
-/** A retry as the worker schedules it. */
-interface RetryRequest {
-  message: HeldMessage;
-  reason: string;
-  detail?: string;
-  /** The peer's minimum delay (Salesforce's hint). */
-  retryAfterSeconds?: number;
-  /** About this delay instead of the exponential backoff (a record busy in another batch). */
-  retryInSeconds?: number;
+/** What is left to the worker once a group is processed: messages it keeps holding. */
+export interface GroupResult {
+  /** Record-level failures to try again inside the worker after `delayMs`. */
+  retrySoon: { message: HeldMessage; delayMs: number }[];
+  /** Messages held back while the worker is paused, sent again when it resumes. */
+  parked: HeldMessage[];
+  /** The pauses the group's failures call for, with what they said. */
+  pauses: { scope: PauseScope; detail: string }[];
 }
 
 const UNPARSEABLE = (message: HeldMessage): EventOutcome => ({
@@ -54,52 +58,57 @@ async function syncGroup(messages: readonly HeldMessage[], deps: ProcessGroupDep
     }));
     try {
       const outcomes = await deps.syncer.syncEvents(items, log);
-      parseable.forEach((m, i) => byMessage.set(m, outcomes[i] ?? { status: "retry", reason: "no_outcome" }));
+      parseable.forEach((m, i) =>
+        byMessage.set(m, outcomes[i] ?? { status: "retry", reason: "no_outcome", scope: "record" }),
+      );
     } catch (error) {
       log.error("syncEvents failed; every message of the group will be retried", {
         error: describeError(error),
       });
-      for (const m of parseable) byMessage.set(m, { status: "retry", reason: "sync_failed" });
+      for (const m of parseable)
+        byMessage.set(m, { status: "retry", reason: "sync_failed", scope: "record" });
     }
   }
   return messages.map((m) => byMessage.get(m) ?? UNPARSEABLE(m));
 }
 
 /**
- * Handles one group of held messages end to end: one syncEvents call for the parseable ones,
- * then deletes (applied, duplicate, stale, ignored), hides retries for their backoff, and parks
- * permanent failures on the dead-letter queue before deleting them. Never throws; a message whose
- * settlement fails simply reappears after its visibility timeout.
+ * Handles one group of held messages: one syncEvents call for the parseable ones (bounded by the
+ * group's deadline: past it, its messages go back to the queue), then deletes what is done
+ * (applied, duplicate, stale, ignored), parks permanent failures on the dead-letter queue, keeps
+ * record-level failures for a quick retry inside the worker (then, after a few, hides them for the
+ * queue's backoff), and parks what calls for a pause. Never throws; a message whose settlement
+ * fails simply reappears after its visibility timeout.
  */
-export async function processGroup(messages: readonly HeldMessage[], deps: ProcessGroupDeps): Promise<void> {
+export async function processGroup(
+  messages: readonly HeldMessage[],
+  deps: ProcessGroupDeps,
+): Promise<GroupResult> {
+  const result: GroupResult = { retrySoon: [], parked: [], pauses: [] };
   const toDelete: HeldMessage[] = [];
   const toHide: { message: HeldMessage; seconds: number }[] = [];
   const random = deps.random ?? Math.random;
-  const retry = (request: RetryRequest) => {
-    const { message } = request;
-    const seconds =
-      request.retryInSeconds !== undefined
-        ? // About the asked delay, with jitter so contending messages do not come back together.
-          Math.round(request.retryInSeconds * (1 + random()))
-        : computeRetryDelaySeconds(message.receiveCount, {
-            policy: deps.backoff,
-            ...(request.retryAfterSeconds === undefined
-              ? {}
-              : { retryAfterSeconds: request.retryAfterSeconds }),
-            random,
-          });
-    toHide.push({ message, seconds });
-    message.log.warn("event will be retried", {
-      outcome: "retry",
-      reason: request.reason,
-      ...(request.detail === undefined ? {} : { detail: request.detail }),
-      receiveCount: message.receiveCount,
-      retryInSeconds: seconds,
-    });
-  };
+  const settleLater = new Set<HeldMessage>();
   try {
-    const outcomes = await syncGroup(messages, deps);
+    const deadline = new AbortController();
+    const outcomes = await Promise.race([
+      syncGroup(messages, deps),
+      sleep(deps.clock, deps.deadlineMs, deadline.signal).then(() => undefined),
+    ]);
+    deadline.abort();
     await deps.heartbeat.forget(messages);
+    if (outcomes === undefined) {
+      deps.logger.error("group deadline passed; its messages go back to the queue", {
+        messages: messages.length,
+        deadlineMs: deps.deadlineMs,
+      });
+      await changeVisibility(
+        deps.sqs,
+        deps.queueUrl,
+        messages.map((message) => ({ message, seconds: 0 })),
+      );
+      return result;
+    }
     const deadLetters: Promise<void>[] = [];
     messages.forEach((message, i) => {
       const outcome = outcomes[i] as EventOutcome;
@@ -114,11 +123,38 @@ export async function processGroup(messages: readonly HeldMessage[], deps: Proce
             ...("reason" in outcome ? { reason: outcome.reason } : {}),
           });
           break;
-        case "retry":
-          retry({ message, ...outcome });
+        case "retry": {
+          message.attempts += 1;
+          const fields = { outcome: "retry", reason: outcome.reason, receiveCount: message.receiveCount };
+          if (outcome.scope !== "record") {
+            result.pauses.push({ scope: outcome.scope, detail: outcome.detail ?? outcome.reason });
+            result.parked.push(message);
+            settleLater.add(message);
+            message.log.warn("event held while the worker pauses", { ...fields, pause: outcome.scope });
+          } else if (message.attempts <= deps.retry.quickAttempts) {
+            const delayMs = quickRetryDelayMs(message.attempts, deps.retry, random);
+            result.retrySoon.push({ message, delayMs });
+            settleLater.add(message);
+            message.log.warn("event will be retried", {
+              ...fields,
+              attempt: message.attempts,
+              retryInMs: delayMs,
+            });
+          } else {
+            const seconds = computeRetryDelaySeconds(message.receiveCount, {
+              policy: deps.retry,
+              ...(outcome.retryAfterSeconds === undefined
+                ? {}
+                : { retryAfterSeconds: outcome.retryAfterSeconds }),
+              random,
+            });
+            toHide.push({ message, seconds });
+            message.log.warn("event will be retried from the queue", { ...fields, retryInSeconds: seconds });
+          }
           break;
+        }
         case "dead-letter":
-          deadLetters.push(deadLetter(message, outcome, deps, toDelete, retry));
+          deadLetters.push(deadLetter(message, outcome, deps, toDelete, toHide));
           break;
       }
     });
@@ -127,6 +163,8 @@ export async function processGroup(messages: readonly HeldMessage[], deps: Proce
       deleteMessages(deps.sqs, deps.queueUrl, toDelete),
       changeVisibility(deps.sqs, deps.queueUrl, toHide),
     ]);
+    // Kept messages go on being extended while the worker holds them.
+    deps.heartbeat.hold([...settleLater]);
   } catch (error) {
     deps.logger.error(
       "unexpected failure while settling messages; they reappear after their visibility timeout",
@@ -135,9 +173,10 @@ export async function processGroup(messages: readonly HeldMessage[], deps: Proce
       },
     );
   } finally {
-    await deps.heartbeat.forget(messages);
-    for (const message of messages) if (message.markSettled()) deps.metrics.messagesInFlight.dec();
+    for (const message of messages)
+      if (!settleLater.has(message) && message.markSettled()) deps.metrics.messagesInFlight.dec();
   }
+  return result;
 }
 
 /** Parks one message on the DLQ and queues its delete; without a DLQ, or when the send fails, retries it. */
@@ -146,7 +185,7 @@ async function deadLetter(
   outcome: { reason: string; detail: string },
   deps: ProcessGroupDeps,
   toDelete: HeldMessage[],
-  retry: (request: RetryRequest) => void,
+  toHide: { message: HeldMessage; seconds: number }[],
 ): Promise<void> {
   if (deps.dlqUrl === undefined) {
     // No DLQ to write to: keep the message (never lose it) and hide it for the longest backoff, so
@@ -159,19 +198,17 @@ async function deadLetter(
         detail: outcome.detail,
       },
     );
-    retry({
-      message,
-      reason: outcome.reason,
-      detail: outcome.detail,
-      retryAfterSeconds: deps.backoff.maxSeconds,
-    });
+    toHide.push({ message, seconds: deps.retry.maxSeconds });
     return;
   }
   try {
     await sendToDeadLetterQueue(deps.sqs, deps.dlqUrl, message, outcome);
   } catch (error) {
-    message.log.error("dead-letter send failed", { reason: outcome.reason, error: describeError(error) });
-    retry({ message, reason: "dead_letter_send_failed" });
+    message.log.error("dead-letter send failed; retried from the queue", {
+      reason: outcome.reason,
+      error: describeError(error),
+    });
+    toHide.push({ message, seconds: computeRetryDelaySeconds(message.receiveCount, { policy: deps.retry }) });
     return;
   }
   deps.metrics.deadLetters.inc({ reason: outcome.reason });

@@ -22,6 +22,11 @@ export class VisibilityHeartbeat {
       visibilityTimeoutSeconds: number;
       logger: Logger;
       clock: Clock;
+      /**
+       * Longest a message is kept invisible in total, ms: past it the heartbeat stops extending it
+       * and it comes back on the queue after its visibility timeout, whatever holds it.
+       */
+      maxHoldMs: number;
     },
   ) {}
 
@@ -58,7 +63,8 @@ export class VisibilityHeartbeat {
   }
 
   private async extend(): Promise<void> {
-    const messages = [...this.held];
+    const now = this.options.clock.now();
+    const messages = [...this.held].filter((message) => now - message.heldAt < this.options.maxHoldMs);
     if (messages.length === 0) return;
     const seconds = this.options.visibilityTimeoutSeconds;
     const failures = await changeVisibility(

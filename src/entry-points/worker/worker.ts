@@ -1,18 +1,19 @@
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { AppConfig } from "../../config/config.js";
 import type { EventSyncer } from "../../domain/sync/sync-events.js";
-import { sleep, systemClock, type Clock } from "../../shared/clock.js";
+import { every, sleep, systemClock, type Clock, type Timer } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
-import { defaultBackoffPolicy, type BackoffPolicy } from "./backoff.js";
+import type { WorkState } from "../health/health-router.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
 import { discoverDeadLetterQueueUrl } from "./dead-letter.js";
+import { describeError } from "./describe-error.js";
 import { GroupScheduler } from "./group-scheduler.js";
 import { holdMessage, type HeldMessage } from "./held-message.js";
+import { PauseGate, type PauseScope, type ProbeSchedule } from "./pause-gate.js";
 import { processGroup } from "./process-group.js";
 import { releaseMessages } from "./queue-actions.js";
 import { ReceiveLoops } from "./receive-loop.js";
-import type { WorkState } from "../health/health-router.js";
-import { describeError } from "./describe-error.js";
 import { VisibilityHeartbeat } from "./visibility-heartbeat.js";
 
 /** What the queue worker needs; the composition root wires the real ones. */
@@ -27,15 +28,23 @@ export interface WorkerOptions {
   logger: Logger;
   /** Time and timers (default the wall clock). */
   clock?: Clock;
-  /** Retry delay curve (default 30 s doubling up to 900 s). */
-  backoff?: BackoffPolicy;
-  /** Random source for the backoff jitter (default Math.random). */
+  /** Retry schedule of record-level failures (default DEFAULT_RETRY_POLICY). */
+  retry?: RetryPolicy;
+  /** Random source for the retry jitter (default Math.random). */
   random?: () => number;
   /**
    * What must hold before the first receive (the org reachable, the store scoped to it, the
    * mapping matching the org); retried until it passes, while readiness answers 503 with its error.
    */
   prepare?: () => Promise<void>;
+  /**
+   * Whether Salesforce would take work again after a pause of this scope (describe of the mapped
+   * objects, the API usage, a cheap authenticated call); never writes a record. Without it a
+   * pause ends at the first probe.
+   */
+  probe?: (scope: PauseScope) => Promise<boolean>;
+  /** Probe schedules by pause scope (default DEFAULT_PROBE_SCHEDULES). */
+  probeSchedules?: Partial<Record<PauseScope, ProbeSchedule>>;
 }
 
 /** The running queue worker. */
@@ -61,37 +70,63 @@ function drainBudgetMs(shutdownTimeoutSeconds: number): number {
 
 /**
  * Creates the SQS worker: receive loops (with back-pressure) feed a group scheduler that hands
- * groups of messages (from several receives, up to `maxRecordsPerCall`) to `syncEvents`; each
- * message is then deleted, hidden for its backoff, or dead-lettered on its own. Messages are only
- * ever deleted after the domain reported them done, so a crash at any point loses nothing.
+ * groups of messages (from several receives) to `syncEvents`; each message is then deleted,
+ * dead-lettered, retried within seconds inside the worker (record-level failures), or held while
+ * the whole worker pauses (Salesforce down, the daily limit spent, the org refusing writes) until
+ * a probe passes. Messages are only ever deleted after the domain reported them done, so a crash
+ * at any point loses nothing.
  */
 export function createWorker(options: WorkerOptions): Worker {
   const { sqs, queueUrl, config, metrics } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger.child({ component: "worker" });
+  const retry = options.retry ?? DEFAULT_RETRY_POLICY;
+  const maxHoldMs = config.maxHoldSeconds * 1000;
   const heartbeat = new VisibilityHeartbeat({
     sqs,
     queueUrl,
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     logger,
     clock,
+    maxHoldMs,
   });
   let dlqUrl = options.dlqUrl;
   let state: "idle" | "preparing" | "running" | "stopping" = "idle";
   let prepareProblem: string | undefined;
   const stopSignal = new AbortController();
   // Receiving runs ahead of syncing: two groups being synced, one waiting, and one receive per
-  // loop may be held, so under a backlog groups fill to maxRecordsPerCall (fewer, fuller calls).
-  const groupSize = Math.max(1, config.maxRecordsPerCall);
+  // loop may be held, so under a backlog groups fill to groupSize (fewer, fuller calls).
+  const groupSize = Math.max(1, config.maxGroupSize);
   const maxHeld = 3 * groupSize + config.concurrency * config.batchSize;
   let heldCount = 0;
+  /** Messages held back while paused. */
+  const parked = new Set<HeldMessage>();
+  /** Messages waiting for a quick retry, with their timers. */
+  const retrying = new Map<HeldMessage, Timer>();
+  let sweeper: Timer | undefined;
+
+  const gate = new PauseGate({
+    clock,
+    logger,
+    metrics,
+    probe: options.probe ?? (async () => true),
+    ...(options.probeSchedules ? { schedules: options.probeSchedules } : {}),
+    onResume: () => {
+      const resumed = [...parked];
+      parked.clear();
+      scheduler.add(resumed, true);
+      scheduler.poke();
+      receiver.wake();
+    },
+  });
 
   const scheduler = new GroupScheduler({
     groupSize,
     coalesceMs: config.coalesceMs,
     clock,
-    runGroup: (messages) =>
-      processGroup(messages, {
+    mayStart: () => !gate.isPaused(),
+    runGroup: async (messages) => {
+      const result = await processGroup(messages, {
         sqs,
         queueUrl,
         dlqUrl,
@@ -99,9 +134,23 @@ export function createWorker(options: WorkerOptions): Worker {
         heartbeat,
         metrics,
         logger,
-        backoff: options.backoff ?? defaultBackoffPolicy,
+        clock,
+        retry,
+        deadlineMs: config.groupDeadlineSeconds * 1000,
         ...(options.random ? { random: options.random } : {}),
-      }),
+      });
+      for (const pause of result.pauses) gate.pause(pause.scope, pause.detail);
+      for (const message of result.parked) parked.add(message);
+      for (const { message, delayMs } of result.retrySoon) {
+        retrying.set(
+          message,
+          clock.setTimer(() => {
+            retrying.delete(message);
+            if (state === "running") scheduler.add([message], true);
+          }, delayMs),
+        );
+      }
+    },
   });
 
   const receiver: ReceiveLoops = new ReceiveLoops({
@@ -114,19 +163,21 @@ export function createWorker(options: WorkerOptions): Worker {
     clock,
     logger,
     metrics,
-    hasRoom: () => heldCount + config.batchSize <= maxHeld,
+    hasRoom: () => !gate.isPaused() && heldCount + config.batchSize <= maxHeld,
     onMessages: (messages, isLastInFlight) => {
       const held = hold(messages);
       if (state !== "running") {
         void release(held);
         return;
       }
-      scheduler.add(held, isLastInFlight);
+      // A short receive means the queue has no more for now: write what is gathered at once.
+      scheduler.add(held, isLastInFlight || messages.length < config.batchSize);
     },
   });
 
   function hold(messages: Message[]): HeldMessage[] {
-    const held = messages.map((m) => holdMessage(m, logger));
+    const now = clock.now();
+    const held = messages.map((m) => holdMessage(m, logger, now));
     metrics.messagesInFlight.inc(held.length);
     heartbeat.hold(held);
     heldCount += held.length;
@@ -145,6 +196,14 @@ export function createWorker(options: WorkerOptions): Worker {
     await heartbeat.forget(unsettled);
     await releaseMessages(sqs, queueUrl, unsettled, logger);
     for (const message of unsettled) if (message.markSettled()) metrics.messagesInFlight.dec();
+  }
+
+  /** Parked messages past the hold bound go back to the queue rather than stay hidden for good. */
+  function releaseOverdue(): Promise<void> {
+    const now = clock.now();
+    const overdue = [...parked].filter((message) => now - message.heldAt >= maxHoldMs);
+    for (const message of overdue) parked.delete(message);
+    return release(overdue);
   }
 
   /** Runs `prepare` until it passes (unless stopped meanwhile), then starts receiving. */
@@ -168,10 +227,12 @@ export function createWorker(options: WorkerOptions): Worker {
     state = "running";
     heartbeat.start();
     receiver.start();
+    sweeper = every(clock, Math.max(1000, Math.min(maxHoldMs / 10, 30_000)), releaseOverdue);
     logger.info("worker started", {
       queueUrl,
       concurrency: config.concurrency,
       batchSize: config.batchSize,
+      maxGroupSize: groupSize,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     });
   }
@@ -202,16 +263,25 @@ export function createWorker(options: WorkerOptions): Worker {
       if (state !== "running") return;
       state = "stopping";
       const startedAt = clock.now();
+      stopSignal.abort();
+      gate.stop();
+      sweeper?.cancel();
       const receiving = receiver.stop(config.shutdownTimeoutSeconds * 1000);
-      // Gathered but not yet handed to the domain: give them back at once.
-      await release(scheduler.takeBackUnstarted());
+      // Gathered, parked or waiting for a retry, but not in a write: give them back at once.
+      for (const timer of retrying.values()) timer.cancel();
+      const waiting = [...scheduler.takeBackUnstarted(), ...parked, ...retrying.keys()];
+      parked.clear();
+      retrying.clear();
+      await release(waiting);
       const finished = await Promise.race([
         scheduler.whenIdle().then(() => true),
         sleep(clock, drainBudgetMs(config.shutdownTimeoutSeconds)).then(() => false),
       ]);
       // A write still running may yet land: releasing its message would let another consumer
       // write the same record meanwhile, and this late write could land last. Its message is left
-      // to come back after its visibility timeout, as after a SIGKILL.
+      // to come back after its visibility timeout, as after a SIGKILL. Messages its group kept
+      // for a retry or a pause go back at once.
+      await release([...parked, ...retrying.keys()]);
       const unfinished = heartbeat.heldMessages().filter((m) => !m.isSettled());
       if (!finished)
         logger.warn("shutdown budget spent; leaving unfinished messages to their visibility timeout", {
@@ -227,7 +297,12 @@ export function createWorker(options: WorkerOptions): Worker {
     isRunning: () => state === "running",
 
     state(): WorkState {
-      if (state === "running") return { status: "ready" };
+      if (state === "running") {
+        const pause = gate.current();
+        return pause
+          ? { status: "paused", reason: pause.reason, ...(pause.detail ? { detail: pause.detail } : {}) }
+          : { status: "ready" };
+      }
       if (state === "preparing")
         return {
           status: "starting",
