@@ -169,7 +169,8 @@ export async function startSalesforceEmulator(
       ? `[${address.address}]`
       : address.address;
   state.baseUrl = `http://${host}:${address.port}`;
-  logger?.info("Salesforce emulator listening", { url: state.baseUrl });
+  // No "listening" line here: whoever starts the emulator announces it (the salesforce-emulator
+  // command logs it, local mode lists it in its start-up notes), so it is said once.
   return {
     url: state.baseUrl,
     stop: () =>
