@@ -132,6 +132,8 @@ export function upsertCollection(
   const occurrences = new Map<string, number>();
   for (const id of externalIds) if (id !== undefined) occurrences.set(id, (occurrences.get(id) ?? 0) + 1);
 
+  // Salesforce reads the whole request before writing anything: an unknown field in any record fails the call.
+  for (const body of bodies) readRecord(object, body, store);
   const outcomes: Array<PlannedWrite | RecordError[]> = bodies.map((body, index) => {
     const externalId = externalIds[index];
     if (externalId === undefined) {
