@@ -178,7 +178,12 @@ export function runComposite(state: EmulatorState, input: unknown): Answer {
     let resolved: Subrequest | undefined;
     let missing = "";
     try {
-      resolved = { ...sub, url: substitute(sub.url, outputs) as string, body: substitute(sub.body, outputs) };
+      // A reference may arrive percent-encoded inside a query string.
+      const url = sub.url.replace(
+        /%40%7B(.*?)%7D/gi,
+        (_match, inner: string) => `@{${decodeURIComponent(inner)}}`,
+      );
+      resolved = { ...sub, url: substitute(url, outputs) as string, body: substitute(sub.body, outputs) };
     } catch (error) {
       missing = (error as Error).message;
     }
