@@ -42,7 +42,7 @@ describe("Salesforce emulator: fault injection", () => {
     expect((await upsertCustomers("cus_1")).status).to.equal(503);
     nowMs += 19_999;
     expect((await upsertCustomers("cus_1")).status).to.equal(503);
-    expect(emulator.faults.list()[0]?.expiresAt).to.be.a("string");
+    expect(emulator.faults.list()[0]).to.include({ remaining: null, expiresAt: "2026-05-01T10:00:20.000Z" });
     nowMs += 1;
     expect((await upsertCustomers("cus_1")).status).to.equal(200);
     expect(emulator.faults.list()).to.deep.equal([]);

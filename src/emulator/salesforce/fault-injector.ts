@@ -24,8 +24,8 @@ export interface RecordFault {
   message: string;
 }
 
-/** An armed fault as `list()` shows it: how often it will still fire and until when. */
-export type ArmedFault = EmulatorFault & { remaining: number; expiresAt?: string };
+/** An armed fault as `list()` shows it: how often it will still fire (null: no count) and until when (`forMs`). */
+export type ArmedFault = EmulatorFault & { remaining: number | null; expiresAt?: string };
 
 type Armed = EmulatorFault & { remaining: number; expiresAtMs?: number };
 
@@ -106,8 +106,9 @@ export class FaultInjector {
   /** The faults still armed, with how many times each will still fire (and until when, for `forMs`). */
   list(): ArmedFault[] {
     this.dropExpired();
-    return this.armed.map(({ expiresAtMs, ...fault }) => ({
+    return this.armed.map(({ expiresAtMs, remaining, ...fault }) => ({
       ...fault,
+      remaining: Number.isFinite(remaining) ? remaining : null,
       ...(expiresAtMs === undefined ? {} : { expiresAt: new Date(expiresAtMs).toISOString() }),
     }));
   }
