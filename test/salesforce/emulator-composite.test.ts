@@ -155,6 +155,18 @@ describe("Salesforce emulator: composite requests", () => {
     }
     expect(emulator.records("Stripe_Customer__c")).to.deep.equal([]);
     expect(emulator.history()).to.deep.equal([]);
+    expect(emulator.stats().records).to.deep.equal({ created: 0, updated: 0, failed: 0 });
+  });
+
+  it("applies per-record faults to the records of a collections subrequest", async () => {
+    emulator.faults.add({ type: "lock_row", object: "Stripe_Subscription__c" });
+    emulator.faults.add({ type: "record_error", externalId: "cus_2", statusCode: "INVALID_EMAIL_ADDRESS" });
+    const answer = await composite([
+      customers("parents", "cus_1", "cus_2"),
+      subscriptions("children", ["sub_1", "cus_1"], ["sub_2", "cus_1"]),
+    ]);
+    expect(recordCodes(answer.results[0]?.body)).to.deep.equal(["ok", "INVALID_EMAIL_ADDRESS"]);
+    expect(recordCodes(answer.results[1]?.body)).to.deep.equal(["UNABLE_TO_LOCK_ROW", "ok"]);
   });
 
   it("refuses more than 25 subrequests, or more than 5 collections and queries, before running any", async () => {
@@ -197,7 +209,8 @@ describe("Salesforce emulator: composite requests", () => {
   it("holds a composite write's answer after applying it, like a single call", async () => {
     emulator.faults.add({ type: "hold_after_write", operation: "composite" });
     const pending = composite([customers("write", "cus_1")]);
-    await emulator.waitForHeld();
+    const waited = await fetch(`${emulator.url}/__emulator/held?wait=true`);
+    expect(await waited.json()).to.deep.equal({ held: 1 });
     expect(emulator.history()).to.have.length(1);
     emulator.releaseHeld();
     expect((await pending).status).to.equal(200);

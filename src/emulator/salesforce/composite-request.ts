@@ -171,6 +171,7 @@ function isFailure(answer: Answer): boolean {
 export function runComposite(state: EmulatorState, input: unknown): Answer {
   const { allOrNone, subrequests } = readCompositeRequest(input);
   const snapshot = allOrNone ? state.store.snapshot() : undefined;
+  const recordsBefore = state.stats.read().records;
   const outputs = new Map<string, unknown>();
   const results: SubrequestResult[] = [];
   let failedAt = -1;
@@ -202,6 +203,7 @@ export function runComposite(state: EmulatorState, input: unknown): Answer {
   }
   if (snapshot && failedAt >= 0) {
     state.store.restore(snapshot);
+    state.stats.restoreRecords(recordsBefore);
     return {
       status: 200,
       body: {

@@ -10,7 +10,7 @@ export const CONTROL_ENDPOINTS: Record<string, string> = {
   "GET /__emulator/faults": "the armed faults, with how often (or until when) each still fires",
   "DELETE /__emulator/faults": "disarm every fault; hanging requests are closed",
   "POST /__emulator/release": "send every answer held by hold_after_write",
-  "GET /__emulator/held": "how many answers are held",
+  "GET /__emulator/held[?wait=true]": "how many answers are held; with wait=true, answers once one is held",
   "GET /__emulator/stats":
     "token requests, API calls by operation, composite subrequests, records, API usage",
   "POST /__emulator/api-usage": "set the daily API usage: {used, limit?}",
@@ -42,10 +42,11 @@ export function handleControl(
   state: EmulatorState,
   controls: EmulatorControls,
   method: string,
-  path: string,
+  url: URL,
   text: string,
   response: ServerResponse,
 ): void {
+  const path = url.pathname;
   const route = `${method} ${path.replace(/\/+$/, "")}`;
   const objectIn = (prefix: string) => decodeURIComponent(path.slice(prefix.length));
   try {
@@ -59,6 +60,8 @@ export function handleControl(
     } else if (route === "GET /__emulator/faults") sendJson(response, 200, state.faults.list());
     else if (route === "POST /__emulator/release")
       sendJson(response, 200, { released: state.gate.releaseHeld() });
+    else if (route === "GET /__emulator/held" && url.searchParams.get("wait") === "true")
+      void state.gate.waitForHeld().then(() => sendJson(response, 200, { held: state.gate.heldCount() }));
     else if (route === "GET /__emulator/held") sendJson(response, 200, { held: state.gate.heldCount() });
     else if (route === "GET /__emulator/stats") sendJson(response, 200, state.stats.read());
     else if (route === "POST /__emulator/api-usage") {

@@ -82,6 +82,11 @@ export class EmulatorStats {
     this.snapshot.records.failed += tally.failed;
   }
 
+  /** Puts the record counters back to `tally` (a rolled-back composite request wrote nothing). */
+  restoreRecords(tally: UpsertTally): void {
+    this.snapshot.records = { ...tally };
+  }
+
   /** The `Sforce-Limit-Info` header value. */
   limitInfo(): string {
     return `api-usage=${this.snapshot.apiUsage.used}/${this.snapshot.apiUsage.limit}`;

@@ -162,7 +162,7 @@ export async function startSalesforceEmulator(
         if (url.pathname === "/services/oauth2/token" && method === "POST")
           answerToken(state, request, text, response);
         else if (url.pathname === "/__emulator" || url.pathname.startsWith("/__emulator/"))
-          handleControl(state, controls, method, url.pathname, text, response);
+          handleControl(state, controls, method, url, text, response);
         else if (url.pathname.startsWith("/services/data"))
           await handleDataRequest(state, request, url, text, response);
         else
