@@ -7,13 +7,13 @@ import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.js";
 import { salesforceAuthOptionsFromConfig } from "../src/data-access/salesforce/salesforce-auth.js";
 import { SalesforceClient } from "../src/data-access/salesforce/salesforce-client.js";
-import type { SalesforceWriter } from "../src/data-access/salesforce/salesforce-writer.js";
+import type { SalesforceWriter } from "../src/domain/sync/salesforce-port.js";
 import { RedisTokenCache, tokenCacheKey } from "../src/data-access/salesforce/token-cache.js";
 import { createSqsClient } from "../src/data-access/sqs/create-sqs-client.js";
 import { RedisSyncStore } from "../src/data-access/store/redis-sync-store.js";
 import { loadMapping } from "../src/domain/sync/mapping-file.js";
 import { createEventSyncer, type EventSyncer } from "../src/domain/sync/sync-events.js";
-import { createWorker } from "../src/entry-points/worker/sqs-consumer.js";
+import { createWorker } from "../src/entry-points/worker/worker.js";
 import { systemClock } from "../src/shared/clock.js";
 import { createLogger } from "../src/shared/logger.js";
 import { createMetrics } from "../src/shared/metrics.js";
@@ -80,12 +80,12 @@ async function main() {
   const acks = new Map<string, number>();
   const outcomes: Record<string, number> = {};
   const timed: EventSyncer = {
-    async syncEvents(events, log) {
-      const answers = await syncer.syncEvents(events, log);
+    async syncEvents(items, log) {
+      const answers = await syncer.syncEvents(items, log);
       const now = Date.now();
       answers.forEach((outcome, i) => {
         outcomes[outcome.status] = (outcomes[outcome.status] ?? 0) + 1;
-        const id = events[i]?.id;
+        const id = items[i]?.event.id;
         if (id !== undefined && (outcome.status === "applied" || outcome.status === "stale") && !acks.has(id))
           acks.set(id, now);
       });

@@ -1,24 +1,17 @@
 import { Redis } from "ioredis";
 import type { AppConfig, Role } from "../config/config.js";
 import { createSqsClient } from "../data-access/sqs/create-sqs-client.js";
-import type { ReadinessCheck } from "../entry-points/health/health-checks.js";
+import { loadMapping } from "../domain/sync/mapping-file.js";
+import { startWorkerServer } from "../entry-points/worker/worker-server.js";
 import { createLogger, type Logger } from "../shared/logger.js";
 import { createMetrics } from "../shared/metrics.js";
-import { LOCAL_WEBHOOK_SECRET } from "./local-defaults.js";
-import { startWeb } from "./start-web.js";
-import { startWorkerRole } from "./start-worker-role.js";
+import { buildWebhook } from "./build-webhook.js";
+import { buildWorker } from "./build-worker.js";
+import { resolveLocalFallbacks } from "./local-fallbacks.js";
+import { startWebhook } from "./start-webhook.js";
 
-/** Something to stop on SIGTERM, in order. */
+/** Something to stop on SIGTERM. */
 type Stopper = () => Promise<void>;
-
-function redisReadinessCheck(redis: Redis): ReadinessCheck {
-  return {
-    name: "redis",
-    async check() {
-      await redis.ping();
-    },
-  };
-}
 
 /** Connects to Redis when configured; commands fail fast instead of queueing while it is down. */
 function connectRedis(config: AppConfig, logger: Logger): Redis | undefined {
@@ -34,74 +27,48 @@ function connectRedis(config: AppConfig, logger: Logger): Redis | undefined {
 }
 
 /**
- * Starts `role` with its dependencies: the real ones where configured, and in local mode the
- * embedded queue, the in-memory store and the Salesforce emulator for whatever is not.
+ * Starts `role`: validates the mapping, resolves local fallbacks, builds the roles from the
+ * composition root (build-webhook.ts, build-worker.ts) and serves them until SIGTERM.
  */
-export async function startRoles(role: Role, config: AppConfig): Promise<void> {
-  const logger = createLogger({ level: config.logLevel });
+export async function startRoles(role: Role, configured: AppConfig): Promise<void> {
+  const logger = createLogger({ level: configured.logLevel });
   const metrics = createMetrics();
-  const stoppers: Stopper[] = [];
-  const notes: string[] = [];
-
-  let queueUrl = config.sqs.queueUrl;
-  let dlqUrl = config.sqs.dlqUrl;
-  let endpoint: string | undefined;
-  if (!queueUrl) {
-    const { startEmbeddedSqs } = await import("../local/embedded-sqs.js");
-    const embedded = await startEmbeddedSqs();
-    queueUrl = embedded.queueUrl;
-    dlqUrl ??= embedded.dlqUrl;
-    endpoint = embedded.endpoint;
-    // The AWS SDK needs credentials even for a local server.
-    process.env.AWS_ACCESS_KEY_ID ??= "local";
-    process.env.AWS_SECRET_ACCESS_KEY ??= "local";
-    stoppers.push(() => embedded.stop());
-    notes.push(
-      `embedded SQS-compatible queue on ${embedded.endpoint}: stripe-events, dead-letter queue stripe-events-dlq`,
-    );
-  }
+  // Before anything listens: a bad mapping file stops start-up naming the entry.
+  const mapping = loadMapping(configured.mappingFile);
+  const local = await resolveLocalFallbacks(role, configured, mapping, logger);
+  const { config } = local;
   const sqs = createSqsClient({
     region: config.sqs.region ?? "us-east-1",
-    ...(endpoint ? { endpoint } : {}),
+    ...(local.sqsEndpoint ? { endpoint: local.sqsEndpoint } : {}),
   });
-
   // Only the worker uses Redis: the webhook role neither connects to it nor waits for it (in role
   // `all` the process does, so both servers report it).
   const redis = role === "web" ? undefined : connectRedis(config, logger);
-  const redisChecks = redis ? [redisReadinessCheck(redis)] : [];
-
+  const redisChecks = redis ? [{ name: "redis", check: async () => void (await redis.ping()) }] : [];
+  const notes = [...local.notes];
   const stopFirst: Stopper[] = [];
+
   if (role === "web" || role === "all") {
-    const webConfig =
-      config.web.webhookSecrets.length > 0
-        ? config
-        : { ...config, web: { ...config.web, webhookSecrets: [LOCAL_WEBHOOK_SECRET] } };
-    if (config.web.webhookSecrets.length === 0)
-      notes.push(`local webhook signing secret: ${LOCAL_WEBHOOK_SECRET}`);
-    const web = await startWeb({
-      config: webConfig,
-      sqs,
-      queueUrl,
-      metrics,
-      logger,
-      extraChecks: redisChecks,
-    });
+    const stack = buildWebhook({ config, sqs, metrics, logger, extraChecks: redisChecks });
+    const web = await startWebhook(stack, config, logger);
     stopFirst.push(() => web.stop());
     notes.push(`send Stripe webhooks to: http://localhost:${web.port}/webhook/stripe`);
   }
   if (role === "worker" || role === "all") {
-    const worker = await startWorkerRole({
-      config,
-      sqs,
-      queueUrl,
-      dlqUrl,
-      redis,
+    const stack = buildWorker({ config, sqs, redis, mapping, metrics, logger });
+    const server = await startWorkerServer({
+      port: config.worker.port,
+      checks: stack.checks,
       metrics,
       logger,
-      extraChecks: redisChecks,
+      isAcceptingWork: () => stack.worker.isRunning(),
     });
-    stopFirst.push(() => worker.stop());
-    notes.push(...worker.notes);
+    await stack.worker.start();
+    stopFirst.push(async () => {
+      await stack.worker.stop();
+      await server.stop();
+    });
+    notes.push(`worker health and metrics: http://localhost:${server.port}/health/ready, /metrics`);
   }
 
   if (config.isLocal && notes.length > 0) {
@@ -131,7 +98,7 @@ export async function startRoles(role: Role, config: AppConfig): Promise<void> {
     hardStop.unref();
     try {
       await Promise.all(stopFirst.map((stop) => stop()));
-      for (const stop of stoppers) await stop();
+      await local.stop();
       sqs.destroy();
       redis?.disconnect();
       logger.info("stopped");

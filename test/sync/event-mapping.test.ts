@@ -199,7 +199,7 @@ describe("what each event type writes", () => {
     expect(test.writer.calls[0]?.records[0]).to.not.have.property("Stripe_Customer__r");
   });
 
-  it("checkout.session.completed with a subscription marks it Completed with the session id", async () => {
+  it("checkout.session.completed with a subscription marks it Completed with the session id, and moves no last-event field", async () => {
     const { record } = await writtenRecord("checkout.session.completed", "Stripe_Subscription__c");
     expect(record).to.deep.equal({
       Stripe_Subscription_Id__c: "sub_1QxSub0001AbCdEf",
@@ -207,8 +207,6 @@ describe("what each event type writes", () => {
       Sync_Status__c: "Completed",
       Checkout_Session_Id__c: "cs_test_a1QxCheckout0001AbCdEfGhIjKl",
       Stripe_Customer__r: { Stripe_Customer_Id__c: "cus_RnQk1aB2cD3eF4" },
-      Last_Stripe_Event_Id__c: "evt_1QxCheckoutDone001",
-      Last_Stripe_Event_At__c: "2025-01-01T02:00:03.000Z",
     });
   });
 

@@ -1,13 +1,10 @@
 import { expect } from "chai";
 import { Redis } from "ioredis";
-import type {
-  SalesforceRecord,
-  UpsertRecordResult,
-} from "../../src/data-access/salesforce/salesforce-writer.js";
+import type { SalesforceRecord, UpsertRecordResult } from "../../src/domain/sync/salesforce-port.js";
 import { MemorySyncStore } from "../../src/data-access/store/memory-sync-store.js";
 import { RedisSyncStore } from "../../src/data-access/store/redis-sync-store.js";
-import { recordKey, type LeaseOptions, type SyncStore } from "../../src/data-access/store/sync-store.js";
-import type { StripeObjectReader } from "../../src/data-access/stripe/stripe-object-reader.js";
+import { recordKey, type LeaseOptions, type SyncStore } from "../../src/domain/sync/sync-store-port.js";
+import type { StripeObjectReader } from "../../src/domain/sync/stripe-port.js";
 import type { StripeEvent } from "../../src/domain/stripe-event.js";
 import { defaultMapping } from "../../src/domain/sync/mapping.js";
 import { createEventSyncer, type EventOutcome } from "../../src/domain/sync/sync-events.js";
@@ -15,7 +12,7 @@ import { isErrorOfKind } from "../../src/shared/errors.js";
 import { createMetrics } from "../../src/shared/metrics.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { FakeSalesforceWriter } from "./support/fake-salesforce-writer.js";
-import { TestClock, loadEvent, log } from "./support/sync-fixtures.js";
+import { TestClock, itemsOf, loadEvent, log } from "./support/sync-fixtures.js";
 
 const CUSTOMER = "Stripe_Customer__c";
 const SUBSCRIPTION = "Stripe_Subscription__c";
@@ -85,7 +82,7 @@ function syncerOn(
     idempotencyTtlSeconds: 35 * 86400,
     recordLeases: options.recordLeases,
   });
-  return (...events: StripeEvent[]) => syncer.syncEvents(events, log);
+  return (...events: StripeEvent[]) => syncer.syncEvents(itemsOf(events), log);
 }
 
 /** Runs `first` and, once it is writing to Salesforce (and still is), `second`, at once. */

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { existsSync } from "node:fs";
 import nock from "nock";
-import { createStripeObjectReader } from "../../src/data-access/stripe/stripe-object-reader.js";
+import { createStripeObjectReader } from "../../src/data-access/stripe/stripe-api-reader.js";
 import { freePort, startChild, type ChildServer } from "../support/child-server.js";
 import { createTestSync, loadEvent } from "./support/sync-fixtures.js";
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { SyncStore } from "../../src/data-access/store/sync-store.js";
+import type { SyncStore } from "../../src/domain/sync/sync-store-port.js";
 import { PermanentSyncError, RetryableSyncError } from "../../src/shared/errors.js";
 import { createTestSync, loadEvent } from "./support/sync-fixtures.js";
 
@@ -214,11 +214,23 @@ describe("syncing a batch of Stripe events", () => {
 
     it("the last-event fields never move backwards", async () => {
       const test = createTestSync();
-      await test.sync(loadEvent("checkout.session.completed", { created: 3000 }));
+      await test.sync(subscriptionUpdate("evt_newer_update", 3000, { status: "past_due" }));
       await test.sync(subscriptionUpdate("evt_older_update", 2000, { status: "active" }));
       expect(test.writer.row(SUBSCRIPTION, SUB_ID)).to.include({
+        Status__c: "past_due",
+        Last_Stripe_Event_Id__c: "evt_newer_update",
+      });
+    });
+
+    it("a checkout moves no last-event field, so a subscription event older than it still applies", async () => {
+      const test = createTestSync();
+      await test.sync(subscriptionUpdate("evt_first_update", 1000, { status: "incomplete" }));
+      await test.sync(loadEvent("checkout.session.completed", { created: 3000 }));
+      await test.sync(subscriptionUpdate("evt_second_update", 2000, { status: "active" }));
+      expect(test.writer.row(SUBSCRIPTION, SUB_ID)).to.include({
         Status__c: "active",
-        Last_Stripe_Event_Id__c: "evt_1QxCheckoutDone001",
+        Sync_Status__c: "Completed",
+        Last_Stripe_Event_Id__c: "evt_second_update",
       });
     });
   });

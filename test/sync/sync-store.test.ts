@@ -2,9 +2,12 @@ import { expect } from "chai";
 import { Redis } from "ioredis";
 import { MemorySyncStore } from "../../src/data-access/store/memory-sync-store.js";
 import { RedisSyncStore } from "../../src/data-access/store/redis-sync-store.js";
-import type { SyncStore } from "../../src/data-access/store/sync-store.js";
+import type { SyncStore } from "../../src/domain/sync/sync-store-port.js";
 import { isErrorOfKind } from "../../src/shared/errors.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { mergeRecordState } from "../../src/domain/sync/ordering.js";
+import type { RecordState } from "../../src/domain/sync/sync-store-port.js";
+import { ORDERING_CASES } from "./ordering-cases.js";
 import { TestClock, createTestSync, loadEvent } from "./support/sync-fixtures.js";
 
 const TTL = 35 * 86400;
@@ -30,77 +33,37 @@ function describeSyncStore(name: string, create: () => Promise<SyncStore>) {
       expect(await store.getRecordStates([KEY])).to.deep.equal(new Map());
     });
 
-    it("keeps the newest applied event of a record and ignores an older one from a racing worker", async () => {
-      await store.commit({
-        appliedEventIds: [],
-        eventTtlSeconds: TTL,
-        records: [
-          {
-            key: KEY,
-            applied: { created: 200, eventId: "evt_b" },
-            stamp: { created: 200, eventId: "evt_b" },
-          },
-        ],
+    for (const ordering of ORDERING_CASES) {
+      it(`ordering: ${ordering.name}`, async () => {
+        for (const update of ordering.updates)
+          await store.commit({
+            appliedEventIds: [],
+            eventTtlSeconds: TTL,
+            records: [{ key: KEY, ...update }],
+          });
+        expect((await store.getRecordStates([KEY])).get(KEY)).to.deep.equal(ordering.expected);
       });
-      await store.commit({
-        appliedEventIds: [],
-        eventTtlSeconds: TTL,
-        records: [
-          {
-            key: KEY,
-            applied: { created: 100, eventId: "evt_a" },
-            stamp: { created: 100, eventId: "evt_a" },
-          },
-        ],
-      });
-      expect((await store.getRecordStates([KEY])).get(KEY)).to.deep.equal({
-        isWritten: true,
-        isFinal: false,
-        applied: { created: 200, eventId: "evt_b" },
-        stamp: { created: 200, eventId: "evt_b" },
-      });
-    });
-
-    it("takes an event of the same second (delivery order)", async () => {
-      for (const eventId of ["evt_a", "evt_b"]) {
-        await store.commit({
-          appliedEventIds: [],
-          eventTtlSeconds: TTL,
-          records: [{ key: KEY, applied: { created: 100, eventId } }],
-        });
-      }
-      expect((await store.getRecordStates([KEY])).get(KEY)?.applied).to.deep.equal({
-        created: 100,
-        eventId: "evt_b",
-      });
-    });
-
-    it("keeps a final state for good, and a final event overrides a newer non-final one", async () => {
-      await store.commit({
-        appliedEventIds: [],
-        eventTtlSeconds: TTL,
-        records: [{ key: KEY, applied: { created: 300, eventId: "evt_upd" } }],
-      });
-      await store.commit({
-        appliedEventIds: [],
-        eventTtlSeconds: TTL,
-        records: [{ key: KEY, isFinal: true, applied: { created: 250, eventId: "evt_del" } }],
-      });
-      await store.commit({ appliedEventIds: [], eventTtlSeconds: TTL, records: [{ key: KEY }] });
-      const state = (await store.getRecordStates([KEY])).get(KEY);
-      expect(state).to.include({ isFinal: true, isWritten: true });
-      expect(state?.applied).to.deep.equal({ created: 250, eventId: "evt_del" });
-    });
+    }
 
     it("marks a parent stub written without any event stamp", async () => {
       const parent = "Stripe_Customer__c:cus_1";
       await store.commit({ appliedEventIds: [], eventTtlSeconds: TTL, records: [{ key: parent }] });
       expect(await store.getRecordStates([parent, KEY])).to.deep.equal(
-        new Map([[parent, { isWritten: true, isFinal: false }]]),
+        new Map([[parent, { exists: true, isFinal: false }]]),
       );
     });
   });
 }
+
+describe("the ordering rule of the domain", () => {
+  for (const ordering of ORDERING_CASES) {
+    it(ordering.name, () => {
+      let state: RecordState | undefined;
+      for (const update of ordering.updates) state = mergeRecordState(state, { key: KEY, ...update });
+      expect(state).to.deep.equal(ordering.expected);
+    });
+  }
+});
 
 describeSyncStore("memory", async () => new MemorySyncStore());
 
@@ -135,7 +98,7 @@ describe("with a real redis-server", () => {
       appliedEventIds: ["evt_ttl"],
       eventTtlSeconds: 3024000,
       records: [
-        { key: "Payment_Transaction__c:pi_1", isFinal: true, applied: { created: 1, eventId: "evt_ttl" } },
+        { key: "Payment_Transaction__c:pi_1", isFinal: true, last: { created: 1, eventId: "evt_ttl" } },
       ],
     });
     const eventTtl = await redis.ttl("sfsync:event:evt_ttl");

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { loadConfig } from "../../src/config/config.js";
 import { createSqsClient } from "../../src/data-access/sqs/create-sqs-client.js";
-import { startWeb } from "../../src/roles/start-web.js";
+import { buildWebhook } from "../../src/roles/build-webhook.js";
+import { startWebhook } from "../../src/roles/start-webhook.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { createMetrics } from "../../src/shared/metrics.js";
 import { makeEvent, signPayload } from "../support/signing.js";
@@ -28,13 +29,9 @@ describe("webhook role shutdown", () => {
     const sqs = createSqsClient({ region: "us-east-1", endpoint: sqsServer.endpoint });
     process.env.AWS_ACCESS_KEY_ID ??= "test";
     process.env.AWS_SECRET_ACCESS_KEY ??= "test";
-    const web = await startWeb({
-      config,
-      sqs,
-      queueUrl,
-      metrics: createMetrics({ collectDefaults: false }),
-      logger: createLogger({ silent: true }),
-    });
+    const logger = createLogger({ silent: true });
+    const stack = buildWebhook({ config, sqs, metrics: createMetrics({ collectDefaults: false }), logger });
+    const web = await startWebhook(stack, config, logger);
     const base = `http://127.0.0.1:${web.port}`;
     expect((await fetch(`${base}/health/ready`)).status).to.equal(200);
 

@@ -1,4 +1,4 @@
-import { mock } from "node:test";
+import { ManualClock } from "../support/manual-clock.js";
 import { expect } from "chai";
 import {
   MAX_VISIBILITY_TIMEOUT_SECONDS,
@@ -34,38 +34,41 @@ describe("worker: retry backoff", () => {
 });
 
 describe("worker: coalescer", () => {
-  beforeEach(() => mock.timers.enable({ apis: ["setTimeout"] }));
-  afterEach(() => mock.timers.reset());
-
   function recording(windowMs: number, maxItems: number) {
     const groups: number[][] = [];
-    const coalescer = new Coalescer<number>({ windowMs, maxItems, onFlush: (items) => groups.push(items) });
-    return { groups, coalescer };
+    const clock = new ManualClock();
+    const coalescer = new Coalescer<number>({
+      windowMs,
+      maxItems,
+      clock,
+      onFlush: (items) => void groups.push(items),
+    });
+    return { groups, coalescer, clock };
   }
 
-  it("hands items that arrive within the window over together", () => {
-    const { groups, coalescer } = recording(25, 200);
+  it("hands items that arrive within the window over together", async () => {
+    const { groups, coalescer, clock } = recording(25, 200);
     coalescer.add([1, 2]);
-    mock.timers.tick(10);
+    await clock.advance(10);
     coalescer.add([3]);
     expect(groups).to.deep.equal([]);
-    mock.timers.tick(15);
+    await clock.advance(15);
     expect(groups).to.deep.equal([[1, 2, 3]]);
   });
 
-  it("hands a full group over at once without waiting for the window", () => {
-    const { groups, coalescer } = recording(25, 3);
+  it("hands a full group over at once without waiting for the window", async () => {
+    const { groups, coalescer, clock } = recording(25, 3);
     coalescer.add([1, 2, 3, 4]);
     expect(groups).to.deep.equal([[1, 2, 3]]);
-    mock.timers.tick(25);
+    await clock.advance(25);
     expect(groups).to.deep.equal([[1, 2, 3], [4]]);
   });
 
-  it("gives back what waits when draining, and hands none of it over", () => {
-    const { groups, coalescer } = recording(25, 200);
+  it("gives back what waits when draining, and hands none of it over", async () => {
+    const { groups, coalescer, clock } = recording(25, 200);
     coalescer.add([1, 2]);
     expect(coalescer.takeAll()).to.deep.equal([1, 2]);
-    mock.timers.tick(100);
+    await clock.advance(100);
     expect(groups).to.deep.equal([]);
   });
 });

@@ -2,11 +2,8 @@ import { Writable } from "node:stream";
 import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import winston from "winston";
 import type { AppConfig } from "../../src/config/config.js";
-import type {
-  EventOutcome,
-  EventSyncer,
-  StripeEvent,
-} from "../../src/entry-points/worker/event-syncer-port.js";
+import type { StripeEvent } from "../../src/domain/stripe-event.js";
+import type { EventOutcome, EventSyncer, SyncItem } from "../../src/domain/sync/sync-events.js";
 import type { Logger } from "../../src/shared/logger.js";
 import { createMetrics, type Metrics } from "../../src/shared/metrics.js";
 import { waitFor } from "../support/child-server.js";
@@ -128,6 +125,8 @@ export async function receiveMessages(
 /** One syncEvents call as the fake saw it. */
 export interface RecordedCall {
   eventIds: string[];
+  /** Which of them the queue delivered before. */
+  redeliveredIds: string[];
 }
 
 /**
@@ -148,8 +147,12 @@ export class ScriptedSyncer implements EventSyncer {
     private readonly beforeCall: (events: StripeEvent[], call: number) => Promise<void> | void = () => {},
   ) {}
 
-  async syncEvents(events: StripeEvent[]): Promise<EventOutcome[]> {
-    this.calls.push({ eventIds: events.map((e) => e.id) });
+  async syncEvents(items: readonly SyncItem[]): Promise<EventOutcome[]> {
+    const events = items.map((item) => item.event);
+    this.calls.push({
+      eventIds: events.map((e) => e.id),
+      redeliveredIds: items.filter((item) => item.isRedelivery).map((item) => item.event.id),
+    });
     await this.beforeCall(events, this.calls.length);
     return Promise.all(
       events.map((event) => {

@@ -15,7 +15,7 @@ import type {
   SalesforceRecordError,
   SalesforceWriter,
   UpsertRecordResult,
-} from "./salesforce-writer.js";
+} from "../../domain/sync/salesforce-port.js";
 
 /** Constructor options of the Salesforce client. */
 export interface SalesforceClientOptions {

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { ReadinessCheck } from "../../entry-points/health/health-checks.js";
+import type { ReadinessCheck } from "../../shared/readiness-check.js";
 
 /** Readiness of the queue: `GetQueueAttributes` must answer for `queueUrl`. */
 export function queueReadinessCheck(sqs: SQSClient, queueUrl: string, name = "sqs"): ReadinessCheck {

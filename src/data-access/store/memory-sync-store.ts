@@ -1,14 +1,13 @@
 import { systemClock, type Clock } from "../../shared/clock.js";
-import {
-  DEFAULT_RECORD_TTL_SECONDS,
-  mergeRecordState,
-  pollForLeases,
-  type LeaseOptions,
-  type RecordLeases,
-  type RecordState,
-  type StoreCommit,
-  type SyncStore,
-} from "./sync-store.js";
+import { mergeRecordState } from "../../domain/sync/ordering.js";
+import type {
+  LeaseOptions,
+  RecordLeases,
+  RecordState,
+  StoreCommit,
+  SyncStore,
+} from "../../domain/sync/sync-store-port.js";
+import { DEFAULT_RECORD_TTL_SECONDS, pollForLeases } from "./poll-for-leases.js";
 
 /** In-process SyncStore for local mode and tests: the Redis store's semantics, lost on restart. */
 export class MemorySyncStore implements SyncStore {
@@ -57,17 +56,23 @@ export class MemorySyncStore implements SyncStore {
   async acquireRecordLeases(keys: readonly string[], options: LeaseOptions): Promise<RecordLeases> {
     const token = {};
     const acquired = new Set<string>();
-    await pollForLeases(new Set(keys), options.waitMs, acquired, async (missing) => {
-      const now = this.clock.now();
-      let count = 0;
-      for (const key of missing) {
-        const lease = this.leases.get(key);
-        if (lease && lease.token !== token && lease.expiresAt > now) break;
-        this.leases.set(key, { token, expiresAt: now + options.ttlMs });
-        count += 1;
-      }
-      return count;
-    });
+    await pollForLeases(
+      new Set(keys),
+      options.waitMs,
+      acquired,
+      async (missing) => {
+        const now = this.clock.now();
+        let count = 0;
+        for (const key of missing) {
+          const lease = this.leases.get(key);
+          if (lease && lease.token !== token && lease.expiresAt > now) break;
+          this.leases.set(key, { token, expiresAt: now + options.ttlMs });
+          count += 1;
+        }
+        return count;
+      },
+      this.clock,
+    );
     const ours = (key: string) => this.leases.get(key)?.token === token;
     return {
       acquired,

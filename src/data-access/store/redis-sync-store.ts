@@ -1,21 +1,21 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import type {
+  EventStamp,
+  LeaseOptions,
+  RecordLeases,
+  RecordState,
+  StoreCommit,
+  SyncStore,
+} from "../../domain/sync/sync-store-port.js";
 import { RetryableSyncError } from "../../shared/errors.js";
-import {
-  DEFAULT_RECORD_TTL_SECONDS,
-  pollForLeases,
-  type EventStamp,
-  type LeaseOptions,
-  type RecordLeases,
-  type RecordState,
-  type StoreCommit,
-  type SyncStore,
-} from "./sync-store.js";
+import { DEFAULT_RECORD_TTL_SECONDS, pollForLeases } from "./poll-for-leases.js";
 
 /**
- * Applies a commit atomically with the same monotonic merge as `mergeRecordState`, so two workers
- * racing on one record never move its ordering backwards. KEYS: record keys, then event keys.
- * ARGV: event TTL, record TTL, JSON array of updates aligned with the record keys.
+ * Applies a commit atomically with the same merge as `mergeRecordState` (domain/sync/ordering.ts;
+ * test/sync/ordering-cases.ts checks both against one table), so two workers racing on one record
+ * never move its ordering backwards. KEYS: record keys, then event keys. ARGV: event TTL, record
+ * TTL, JSON array of updates aligned with the record keys.
  */
 const COMMIT_SCRIPT = `
 local eventTtl = tonumber(ARGV[1])
@@ -25,18 +25,25 @@ local n = #updates
 for i = 1, n do
   local key = KEYS[i]
   local u = updates[i]
-  local cur = redis.call('HMGET', key, 'f', 'ac', 'sc')
-  local becomesFinal = u.f == 1 and cur[1] ~= '1'
+  local cur = redis.call('HMGET', key, 'w', 'f', 'lc', 'le')
+  local known = cur[1] == '1'
+  local curFinal = cur[2] == '1'
+  local upFinal = u.f == 1
   local fields = {'w', '1'}
-  if u.f == 1 then fields[#fields + 1] = 'f'; fields[#fields + 1] = '1' end
-  if u.ac and (becomesFinal or not cur[2] or u.ac >= tonumber(cur[2])) then
-    fields[#fields + 1] = 'ac'; fields[#fields + 1] = tostring(u.ac)
-    fields[#fields + 1] = 'ae'; fields[#fields + 1] = u.ae
+  if u.lc then
+    local verdict = 'apply'
+    if known and cur[4] == u.le then verdict = 'duplicate'
+    elseif not known then verdict = 'apply'
+    elseif curFinal and not upFinal then verdict = 'stale'
+    elseif upFinal and not curFinal then verdict = 'apply'
+    elseif cur[3] and u.lc < tonumber(cur[3]) then verdict = 'stale' end
+    if verdict == 'apply' then
+      fields[#fields + 1] = 'lc'; fields[#fields + 1] = tostring(u.lc)
+      fields[#fields + 1] = 'le'; fields[#fields + 1] = u.le
+    end
   end
-  if u.sc and (not cur[3] or u.sc >= tonumber(cur[3])) then
-    fields[#fields + 1] = 'sc'; fields[#fields + 1] = tostring(u.sc)
-    fields[#fields + 1] = 'se'; fields[#fields + 1] = u.se
-  end
+  if upFinal then fields[#fields + 1] = 'f'; fields[#fields + 1] = '1' end
+  if u.ck then fields[#fields + 1] = 'ck'; fields[#fields + 1] = u.ck end
   redis.call('HSET', key, unpack(fields))
   redis.call('EXPIRE', key, recordTtl)
 end
@@ -91,7 +98,8 @@ function stampOf(created: string | undefined, eventId: string | undefined): Even
 
 /**
  * SyncStore on Redis. Keys: `<prefix>event:<evt id>` (string, TTL = idempotency TTL),
- * `<prefix>record:<object>:<external id>` (hash w/f/ac/ae/sc/se, TTL refreshed on each write) and
+ * `<prefix>record:<object>:<external id>` (hash w/f/lc/le/ck: exists, final, last event's created and
+ * id, completing checkout session; TTL refreshed on each write) and
  * `<prefix>lease:<object>:<external id>` (string: the holder's random token, PX = lease TTL).
  */
 export class RedisSyncStore implements SyncStore {
@@ -145,11 +153,10 @@ export class RedisSyncStore implements SyncStore {
       if (error) throw toStoreError(error);
       const hash = value as Record<string, string>;
       if (hash.w !== "1") return;
-      const state: RecordState = { isWritten: true, isFinal: hash.f === "1" };
-      const applied = stampOf(hash.ac, hash.ae);
-      const stamp = stampOf(hash.sc, hash.se);
-      if (applied) state.applied = applied;
-      if (stamp) state.stamp = stamp;
+      const state: RecordState = { exists: true, isFinal: hash.f === "1" };
+      const last = stampOf(hash.lc, hash.le);
+      if (last) state.last = last;
+      if (hash.ck) state.completedBy = hash.ck;
       states.set(key, state);
     });
     return states;
@@ -159,8 +166,8 @@ export class RedisSyncStore implements SyncStore {
     if (commit.records.length === 0 && commit.appliedEventIds.length === 0) return;
     const updates = commit.records.map((update) => ({
       ...(update.isFinal ? { f: 1 } : {}),
-      ...(update.applied ? { ac: update.applied.created, ae: update.applied.eventId } : {}),
-      ...(update.stamp ? { sc: update.stamp.created, se: update.stamp.eventId } : {}),
+      ...(update.last ? { lc: update.last.created, le: update.last.eventId } : {}),
+      ...(update.completedBy ? { ck: update.completedBy } : {}),
     }));
     const keys = [
       ...commit.records.map((update) => this.recordKey(update.key)),

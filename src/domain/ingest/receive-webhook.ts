@@ -1,7 +1,7 @@
 import type { Clock } from "../../shared/clock.js";
 import { RetryableSyncError } from "../../shared/errors.js";
 import type { EventQueue } from "./event-queue.js";
-import { isHandledEventType } from "./handled-event-types.js";
+import { HANDLED_EVENT_TYPES } from "../sync/event-handlers.js";
 import { parseStripeEvent } from "./parse-stripe-event.js";
 import { verifyStripeSignature } from "./verify-stripe-signature.js";
 
@@ -39,7 +39,7 @@ export function createWebhookReceiver(deps: ReceiveWebhookDeps) {
       nowMs: deps.clock.now(),
     });
     const event = parseStripeEvent(rawBody);
-    if (!isHandledEventType(event.type))
+    if (!HANDLED_EVENT_TYPES.has(event.type))
       return { outcome: "ignored", eventId: event.id, eventType: event.type };
     try {
       await deps.queue.enqueue({

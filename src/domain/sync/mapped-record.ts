@@ -1,4 +1,4 @@
-import type { SalesforceRecord } from "../../data-access/salesforce/salesforce-writer.js";
+import type { SalesforceRecord } from "./salesforce-port.js";
 
 /** The three objects of the default org contract, by their default API names. */
 export type DefaultObjectName = "Stripe_Customer__c" | "Stripe_Subscription__c" | "Payment_Transaction__c";

@@ -1,4 +1,4 @@
-import type { SalesforceRecord } from "../../data-access/salesforce/salesforce-writer.js";
+import type { SalesforceRecord } from "./salesforce-port.js";
 import {
   SALESFORCE_OBJECTS,
   type FieldDefinition,

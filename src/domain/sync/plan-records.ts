@@ -1,10 +1,10 @@
-import type { SalesforceRecord } from "../../data-access/salesforce/salesforce-writer.js";
-import type { EventStamp, RecordState } from "../../data-access/store/sync-store.js";
-import { recordKey } from "../../data-access/store/sync-store.js";
 import type { StripeEvent } from "../stripe-event.js";
+import type { EventHandler, MappedWrite } from "./event-handlers.js";
 import { toDateTime } from "./map-values.js";
 import type { DefaultObjectName } from "./mapped-record.js";
-import type { EventHandler, MappedWrite } from "./route-event.js";
+import { judgeEvent, supersedes, type IncomingEvent } from "./ordering.js";
+import type { SalesforceRecord } from "./salesforce-port.js";
+import { recordKey, type EventStamp, type RecordState, type RecordUpdate } from "./sync-store-port.js";
 
 /** One routed, mapped event of a batch. */
 export interface Intent {
@@ -20,33 +20,23 @@ export interface RecordPlan {
   key: string;
   object: DefaultObjectName;
   externalId: string;
-  /** The record's state before the batch (undefined: never written). */
+  /** The record's state before the batch (undefined: the org does not have it, as far as is known). */
   state: RecordState | undefined;
-  /** The newest accepted event owning the record's fields, if any. */
+  /** The newest applicable event owning the record's fields, if any. */
   main?: Intent;
-  /** Accepted against the store but overtaken by a newer event of the batch: share `main`'s fate. */
+  /** Applicable but overtaken by a newer event of the batch: they share `main`'s fate. */
   superseded: Intent[];
-  /** checkout.session.completed events for the record: always written, never stale. */
+  /** checkout.session.completed events to write: never stale (see the contract's exception). */
   checkouts: Intent[];
   /** Older than what the record already has: nothing to write. */
   stale: Intent[];
+  /** Already in the record (its Last_Stripe_Event_Id__c, or its completing checkout session). */
+  duplicates: Intent[];
 }
 
-/** The ordering position of a record's fields. */
-export interface OrderingState {
-  applied?: EventStamp | undefined;
-  isFinal: boolean;
-}
-
-/**
- * Newest wins: an event is applied unless it is older than the last applied one. Equal seconds
- * apply in delivery order. A final state (deleted, Succeeded) is taken back by no non-final event,
- * whatever its time, and always overrides a non-final one.
- */
-export function isAccepted(current: OrderingState, incoming: { created: number; isFinal: boolean }): boolean {
-  if (current.isFinal && !incoming.isFinal) return false;
-  if (incoming.isFinal && !current.isFinal) return true;
-  return current.applied === undefined || incoming.created >= current.applied.created;
+/** The event of an intent as the ordering rules see it. */
+export function incomingOf(intent: Intent): IncomingEvent {
+  return { eventId: intent.event.id, created: intent.event.created, isFinal: intent.write.isFinal };
 }
 
 /** The stamp of an intent's event. */
@@ -54,74 +44,92 @@ export function stampOf(intent: Intent): EventStamp {
   return { created: intent.event.created, eventId: intent.event.id };
 }
 
-/** Groups a batch's intents by record and decides, per record, what is written and what is stale. */
+/** The record key an intent writes. */
+export function keyOf(intent: Intent): string {
+  return recordKey(intent.write.record.object, intent.write.record.externalId);
+}
+
+/** The checkout session an intent completes its subscription with. */
+function sessionOf(intent: Intent): string | undefined {
+  const id = intent.write.record.fields.Checkout_Session_Id__c;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** Groups a batch's intents by record and decides, per record, what is written, stale or a duplicate. */
 export function planRecords(
   intents: readonly Intent[],
   states: ReadonlyMap<string, RecordState>,
 ): Map<string, RecordPlan> {
   const plans = new Map<string, RecordPlan>();
   for (const intent of intents) {
-    const { object, externalId } = intent.write.record;
-    const key = recordKey(object, externalId);
+    const key = keyOf(intent);
     let plan = plans.get(key);
     if (!plan) {
-      plan = { key, object, externalId, state: states.get(key), superseded: [], checkouts: [], stale: [] };
+      const { object, externalId } = intent.write.record;
+      plan = {
+        key,
+        object,
+        externalId,
+        state: states.get(key),
+        superseded: [],
+        checkouts: [],
+        stale: [],
+        duplicates: [],
+      };
       plans.set(key, plan);
     }
     if (intent.handler.channel === "checkout") {
-      plan.checkouts.push(intent);
+      const isDone = plan.state?.completedBy !== undefined && plan.state.completedBy === sessionOf(intent);
+      (isDone ? plan.duplicates : plan.checkouts).push(intent);
       continue;
     }
-    const incoming = { created: intent.event.created, isFinal: intent.write.isFinal };
-    if (!isAccepted({ applied: plan.state?.applied, isFinal: plan.state?.isFinal ?? false }, incoming)) {
-      plan.stale.push(intent);
-    } else if (!plan.main) {
-      plan.main = intent;
-    } else if (isAccepted({ applied: stampOf(plan.main), isFinal: plan.main.write.isFinal }, incoming)) {
+    const verdict = judgeEvent(plan.state, incomingOf(intent));
+    if (verdict === "duplicate") plan.duplicates.push(intent);
+    else if (verdict === "stale") plan.stale.push(intent);
+    else if (!plan.main) plan.main = intent;
+    else if (supersedes(incomingOf(plan.main), incomingOf(intent))) {
       plan.superseded.push(plan.main);
       plan.main = intent;
-    } else {
-      plan.superseded.push(intent);
-    }
+    } else plan.superseded.push(intent);
   }
   return plans;
 }
 
-/** The record a plan writes, in default names, and the Last_Stripe_Event_* stamp it carries. */
+/** The record a plan writes, in default names, and what the store learns once it lands. */
 export interface ComposedRecord {
   fields: SalesforceRecord;
   /** The Stripe object for a mapping's added fields (the main event's; none for checkout-only). */
   source: Record<string, unknown> | undefined;
-  /** Set when the record's Last_Stripe_Event_* fields move to this event. */
-  stamp: EventStamp | undefined;
+  /** The record's state change once Salesforce accepted the write. */
+  update: RecordUpdate;
 }
 
 /**
  * Merges a plan's main event and checkout events into one record (one record per External ID per
- * call). New subscriptions get Sync_Status__c = Pending unless a checkout completes them; existing
- * ones never get Sync_Status__c from a subscription event, so Completed is never taken back.
- * Last_Stripe_Event_* only move forward.
+ * call). Sync_Status__c = Pending is sent only when the record is created without a checkout;
+ * checkouts set Completed and the session id and never move Last_Stripe_Event_*, which move
+ * forward only, to the main event.
  */
 export function composeRecord(plan: RecordPlan): ComposedRecord | undefined {
-  const parts = [...(plan.main ? [plan.main] : []), ...plan.checkouts];
-  if (parts.length === 0) return undefined;
+  if (!plan.main && plan.checkouts.length === 0) return undefined;
   const fields: SalesforceRecord = { ...(plan.main?.write.record.fields ?? {}) };
-  for (const checkout of plan.checkouts) Object.assign(fields, checkout.write.record.fields);
-  if (plan.object === "Stripe_Subscription__c" && !plan.state?.isWritten && plan.checkouts.length === 0) {
+  const update: RecordUpdate = { key: plan.key };
+  for (const checkout of plan.checkouts) {
+    Object.assign(fields, checkout.write.record.fields);
+    const session = sessionOf(checkout);
+    if (session !== undefined) update.completedBy = session;
+  }
+  if (plan.object === "Stripe_Subscription__c" && !plan.state?.exists && plan.checkouts.length === 0) {
     fields.Sync_Status__c = "Pending";
   }
-  let newest = parts[0] as Intent;
-  for (const part of parts) {
-    const isNewer =
-      part.event.created > newest.event.created ||
-      (part.event.created === newest.event.created && part.index > newest.index);
-    if (isNewer) newest = part;
+  if (plan.main) {
+    if (plan.main.write.isFinal) update.isFinal = true;
+    const last = plan.state?.last;
+    if (!last || plan.main.event.created >= last.created) {
+      update.last = stampOf(plan.main);
+      fields.Last_Stripe_Event_Id__c = update.last.eventId;
+      fields.Last_Stripe_Event_At__c = toDateTime(update.last.created);
+    }
   }
-  let stamp: EventStamp | undefined;
-  if (!plan.state?.stamp || newest.event.created >= plan.state.stamp.created) {
-    stamp = stampOf(newest);
-    fields.Last_Stripe_Event_Id__c = stamp.eventId;
-    fields.Last_Stripe_Event_At__c = toDateTime(stamp.created);
-  }
-  return { fields, source: plan.main?.write.record.source, stamp };
+  return { fields, source: plan.main?.write.record.source, update };
 }

@@ -1,7 +1,8 @@
-import type { StripeObjectReader } from "../../data-access/stripe/stripe-object-reader.js";
 import type { Logger } from "../../shared/logger.js";
 import { outcomeOfError, type FailureOutcome } from "./event-outcome.js";
 import type { RecordPlan } from "./plan-records.js";
+import type { Outcomes } from "./sync-item.js";
+import type { StripeObjectReader } from "./stripe-port.js";
 
 /** Stripe reads in flight at once per batch (Stripe allows 100 reads/s in live mode). */
 const REREAD_CONCURRENCY = 8;
@@ -23,14 +24,15 @@ async function forEachLimited<T>(
  * Replaces each plan's main write with one mapped from the object's current state in Stripe, so
  * what lands is Stripe's state whatever the order of events (ordering still uses the event's
  * `created`). Final states are not re-read. An object Stripe no longer has, or one that no longer
- * maps, keeps the event's payload. Returns the failures by record key (the plan keeps no main).
+ * maps, keeps the event's payload. A plan whose read failed loses its main event, and its events
+ * get the failure's outcome.
  */
 export async function rereadCurrentObjects(
   plans: readonly RecordPlan[],
   reader: StripeObjectReader,
   log: Logger,
-): Promise<Map<string, FailureOutcome>> {
-  const failures = new Map<string, FailureOutcome>();
+): Promise<Outcomes> {
+  const failures = new Map<RecordPlan, FailureOutcome>();
   const toRead = plans.filter((plan) => plan.main?.handler.reread && !plan.main.write.isFinal);
   await forEachLimited(toRead, REREAD_CONCURRENCY, async (plan) => {
     const main = plan.main;
@@ -52,8 +54,14 @@ export async function rereadCurrentObjects(
         log.warn("re-read object does not map; writing the event's payload", { eventId: main.event.id });
         return;
       }
-      failures.set(plan.key, outcome);
+      failures.set(plan, outcome);
     }
   });
-  return failures;
+  const outcomes: Outcomes = new Map();
+  for (const [plan, failure] of failures) {
+    for (const intent of [plan.main, ...plan.superseded]) if (intent) outcomes.set(intent.index, failure);
+    delete plan.main;
+    plan.superseded = [];
+  }
+  return outcomes;
 }

@@ -1,15 +1,13 @@
+import type { ReadinessCheck } from "../../shared/readiness-check.js";
+
+export type { ReadinessCheck };
+
 /** Result of probing one dependency. */
 export interface DependencyStatus {
   status: "up" | "down";
   /** Why it is down, or a short note. */
   detail?: string;
   latencyMs?: number;
-}
-
-/** A named readiness probe, e.g. `sqs` or `redis`. */
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<void>;
 }
 
 /** Runs every check at once, each bounded by `timeoutMs`, and reports per dependency. */

@@ -1,10 +1,12 @@
+import type { Clock, Timer } from "../../shared/clock.js";
+
 /**
  * Gathers items from several producers into one hand-off: flushes `maxItems` at once as soon as
  * that many wait, otherwise `windowMs` after the first item arrived, or at once on `flushNow`.
  */
 export class Coalescer<T> {
   private pending: T[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly options: {
@@ -12,10 +14,16 @@ export class Coalescer<T> {
       windowMs: number;
       /** Most items per hand-off. */
       maxItems: number;
+      clock: Clock;
       /** Receives each gathered group; called synchronously, not awaited. */
       onFlush: (items: T[]) => void;
     },
   ) {}
+
+  /** Items waiting for a hand-off. */
+  get size(): number {
+    return this.pending.length;
+  }
 
   /** Adds items; hands off full groups at once and arms the window for the rest. */
   add(items: readonly T[]): void {
@@ -24,7 +32,7 @@ export class Coalescer<T> {
       this.options.onFlush(this.pending.splice(0, this.options.maxItems));
     }
     if (this.pending.length === 0) this.clearTimer();
-    else this.timer ??= setTimeout(() => this.flushNow(), this.options.windowMs);
+    else this.timer ??= this.options.clock.setTimer(() => this.flushNow(), this.options.windowMs);
   }
 
   /** Hands off whatever waits now. */
@@ -40,7 +48,7 @@ export class Coalescer<T> {
   }
 
   private clearTimer(): void {
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 }

@@ -1,6 +1,6 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { Logger } from "../../shared/logger.js";
-import type { StripeEvent } from "./event-syncer-port.js";
+import type { StripeEvent } from "../../domain/stripe-event.js";
 import { readEventFromBody } from "./parse-message.js";
 
 /** A received SQS message while the worker holds it (between ReceiveMessage and its settlement). */

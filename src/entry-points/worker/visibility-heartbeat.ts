@@ -1,4 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { every, type Clock, type Timer } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import type { HeldMessage } from "./held-message.js";
 import { changeVisibility } from "./queue-actions.js";
@@ -11,7 +12,7 @@ import { changeVisibility } from "./queue-actions.js";
  */
 export class VisibilityHeartbeat {
   private readonly held = new Set<HeldMessage>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private tick: Promise<void> = Promise.resolve();
 
   constructor(
@@ -20,6 +21,7 @@ export class VisibilityHeartbeat {
       queueUrl: string;
       visibilityTimeoutSeconds: number;
       logger: Logger;
+      clock: Clock;
     },
   ) {}
 
@@ -27,14 +29,15 @@ export class VisibilityHeartbeat {
   start(): void {
     if (this.timer) return;
     const intervalMs = Math.max(500, (this.options.visibilityTimeoutSeconds * 1000) / 2);
-    this.timer = setInterval(() => {
+    this.timer = every(this.options.clock, intervalMs, () => {
       this.tick = this.tick.then(() => this.extend());
-    }, intervalMs);
+      return this.tick;
+    });
   }
 
   /** Stops extending; held messages then reappear after their visibility timeout. */
   stop(): void {
-    clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 

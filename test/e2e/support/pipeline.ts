@@ -1,23 +1,19 @@
 import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import { Redis } from "ioredis";
 import { loadConfig, type AppConfig } from "../../../src/config/config.js";
-import { SalesforceClient } from "../../../src/data-access/salesforce/salesforce-client.js";
-import type { SalesforceAuthOptions } from "../../../src/data-access/salesforce/salesforce-auth.js";
-import { RedisTokenCache, tokenCacheKey } from "../../../src/data-access/salesforce/token-cache.js";
 import { createSqsClient } from "../../../src/data-access/sqs/create-sqs-client.js";
-import { RedisSyncStore } from "../../../src/data-access/store/redis-sync-store.js";
 import type { StripeEvent } from "../../../src/domain/stripe-event.js";
 import { defaultMapping } from "../../../src/domain/sync/mapping.js";
-import { createEventSyncer } from "../../../src/domain/sync/sync-events.js";
 import {
   DEFAULT_EMULATOR_CREDENTIALS,
   startSalesforceEmulator,
   type SalesforceEmulator,
 } from "../../../src/emulator/salesforce/index.js";
-import { createWorker, type Worker } from "../../../src/entry-points/worker/sqs-consumer.js";
-import { startWeb, type RunningWeb } from "../../../src/roles/start-web.js";
+import type { Worker } from "../../../src/entry-points/worker/worker.js";
+import { buildWebhook } from "../../../src/roles/build-webhook.js";
+import { buildWorker, type WorkerStack } from "../../../src/roles/build-worker.js";
+import { startWebhook, type RunningWebhook } from "../../../src/roles/start-webhook.js";
 import { SALESFORCE_OBJECTS } from "../../../src/salesforce-schema/objects.js";
-import { systemClock } from "../../../src/shared/clock.js";
 import { createLogger, type Logger } from "../../../src/shared/logger.js";
 import { createMetrics, type Metrics } from "../../../src/shared/metrics.js";
 import { waitFor } from "../../support/child-server.js";
@@ -84,6 +80,7 @@ export async function startInfrastructure(): Promise<Infrastructure> {
 /** One in-process worker stack: its own Redis connection, token cache, Salesforce client and metrics. */
 export interface TestWorker {
   worker: Worker;
+  stack: WorkerStack;
   metrics: Metrics;
   redis: Redis;
   /** Salesforce calls this worker made, by the client's own metric. */
@@ -97,6 +94,8 @@ export interface PipelineOptions {
   /** Receives before SQS's redrive policy parks a message (default 10). */
   maxReceiveCount?: number;
   worker?: Partial<AppConfig["worker"]>;
+  /** More environment for the configuration (e.g. STRIPE_API_KEY). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The whole path, from a signed POST to records in the Salesforce emulator. */
@@ -165,60 +164,40 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
   const emulator = await startSalesforceEmulator({ credentials: DEFAULT_EMULATOR_CREDENTIALS, logger });
   const sqs = createSqsClient({ region: "us-east-1", endpoint: infra.sqsServer.endpoint });
 
-  const webConfig = loadConfig("web", {
+  // The roles' own composition root builds both sides, from configuration as in production.
+  const config = loadConfig("all", {
     NODE_ENV: "test",
     PORT: "0",
     STRIPE_WEBHOOK_SECRET: E2E_WEBHOOK_SECRET,
+    SQS_QUEUE_URL: queueUrl,
+    SQS_DLQ_URL: dlqUrl,
+    REDIS_URL: infra.redisServer.url,
+    SALESFORCE_LOGIN_URL: emulator.url,
+    SALESFORCE_CLIENT_ID: DEFAULT_EMULATOR_CREDENTIALS.clientId,
+    SALESFORCE_CLIENT_SECRET: DEFAULT_EMULATOR_CREDENTIALS.clientSecret,
+    ...options.env,
   });
-  const web: RunningWeb = await startWeb({
-    config: webConfig,
-    sqs,
-    queueUrl,
-    metrics: createMetrics({ collectDefaults: false }),
-    logger,
-  });
+  config.worker = e2eWorkerConfig(options.worker);
+  const webStack = buildWebhook({ config, sqs, metrics: createMetrics({ collectDefaults: false }), logger });
+  const web: RunningWebhook = await startWebhook(webStack, config, logger);
   const webUrl = `http://127.0.0.1:${web.port}`;
-
-  const auth: SalesforceAuthOptions = {
-    loginUrl: emulator.url,
-    flow: "client_credentials",
-    clientId: DEFAULT_EMULATOR_CREDENTIALS.clientId,
-    clientSecret: DEFAULT_EMULATOR_CREDENTIALS.clientSecret,
-  };
-  const workerConfig = e2eWorkerConfig(options.worker);
   const workers: TestWorker[] = [];
 
-  const buildWorker = (): TestWorker => {
+  const buildTestWorker = (): TestWorker => {
     const redis = new Redis(infra.redisServer.url, { maxRetriesPerRequest: 2 });
     const metrics = createMetrics({ collectDefaults: false });
-    const writer = new SalesforceClient({
-      auth,
-      apiVersion: "62.0",
-      tokenCache: new RedisTokenCache({ redis, key: tokenCacheKey(auth.loginUrl, auth.clientId) }),
-      logger,
-      metrics,
-      maxRecordsPerCall: workerConfig.maxRecordsPerCall,
-    });
-    const syncer = createEventSyncer({
-      writer,
-      store: new RedisSyncStore(redis),
-      mapping: defaultMapping(),
-      metrics,
-      clock: systemClock,
-      idempotencyTtlSeconds: workerConfig.idempotencyTtlSeconds,
-    });
-    const worker = createWorker({
+    const stack = buildWorker({
+      config,
       sqs,
-      queueUrl,
-      dlqUrl,
-      syncer,
-      config: workerConfig,
+      redis,
+      mapping: defaultMapping(),
       metrics,
       logger,
       backoff: QUICK_BACKOFF,
     });
     return {
-      worker,
+      worker: stack.worker,
+      stack,
       metrics,
       redis,
       async salesforceCalls() {
@@ -229,7 +208,7 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
   };
 
   const startWorkers = async (count: number): Promise<TestWorker[]> => {
-    const started = Array.from({ length: count }, buildWorker);
+    const started = Array.from({ length: count }, buildTestWorker);
     workers.push(...started);
     await Promise.all(started.map((w) => w.worker.start()));
     return started;

@@ -3,7 +3,7 @@ import type {
   SalesforceRecordError,
   SalesforceWriter,
   UpsertRecordResult,
-} from "../../../src/data-access/salesforce/salesforce-writer.js";
+} from "../../../src/domain/sync/salesforce-port.js";
 
 /** One upsert call as the fake received it. */
 export interface UpsertCall {

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { MemorySyncStore } from "../../../src/data-access/store/memory-sync-store.js";
-import type { SyncStore } from "../../../src/data-access/store/sync-store.js";
-import type { StripeObjectReader } from "../../../src/data-access/stripe/stripe-object-reader.js";
+import type { SyncStore } from "../../../src/domain/sync/sync-store-port.js";
+import type { StripeObjectReader } from "../../../src/domain/sync/stripe-port.js";
+import type { SyncItem } from "../../../src/domain/sync/sync-item.js";
+import { systemClock, type Clock, type Timer } from "../../../src/shared/clock.js";
 import type { StripeEvent } from "../../../src/domain/stripe-event.js";
 import { defaultMapping, type Mapping } from "../../../src/domain/sync/mapping.js";
 import {
@@ -36,12 +38,24 @@ export function loadEvent(name: string, patch: EventPatch = {}): StripeEvent {
   return event;
 }
 
-/** A clock the test sets. */
-export class TestClock {
+/**
+ * A clock that runs at wall speed from a fixed start, moved forward at will by adding to `ms`; its
+ * timers are real ones (lease waits are short).
+ */
+export class TestClock implements Clock {
+  private readonly startedAt = performance.now();
   constructor(public ms = Date.UTC(2025, 0, 1, 12)) {}
   now(): number {
-    return this.ms;
+    return this.ms + Math.floor(performance.now() - this.startedAt);
   }
+  setTimer(callback: () => void, ms: number): Timer {
+    return systemClock.setTimer(callback, ms);
+  }
+}
+
+/** Events as the worker hands them over: first deliveries unless `isRedelivery`. */
+export function itemsOf(events: readonly StripeEvent[], isRedelivery = false): SyncItem[] {
+  return events.map((event) => ({ event, isRedelivery, log }));
 }
 
 /** A syncer over a fake writer and a memory store, with everything reachable for assertions. */
@@ -76,5 +90,12 @@ export function createTestSync(
     clock,
     idempotencyTtlSeconds: 35 * 86400,
   });
-  return { syncer, writer, store, metrics, clock, sync: (...events) => syncer.syncEvents(events, log) };
+  return {
+    syncer,
+    writer,
+    store,
+    metrics,
+    clock,
+    sync: (...events) => syncer.syncEvents(itemsOf(events), log),
+  };
 }

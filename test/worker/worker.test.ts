@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { createWorker, type Worker, type WorkerDeps } from "../../src/entry-points/worker/sqs-consumer.js";
+import { createWorker, type Worker, type WorkerOptions } from "../../src/entry-points/worker/worker.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { waitFor } from "../support/child-server.js";
 import { startSqsServer, type SqsServer } from "../support/sqs-server.js";
@@ -46,7 +46,7 @@ describe("worker: SQS consumer", function () {
   }
 
   async function startWorker(
-    overrides: Partial<WorkerDeps> & Pick<WorkerDeps, "queueUrl" | "syncer">,
+    overrides: Partial<WorkerOptions> & Pick<WorkerOptions, "queueUrl" | "syncer">,
   ): Promise<Worker> {
     const worker = createWorker({
       sqs,

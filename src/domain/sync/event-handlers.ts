@@ -1,10 +1,10 @@
-import type { StripeObject, StripeObjectReader } from "../../data-access/stripe/stripe-object-reader.js";
 import type { StripeEvent } from "../stripe-event.js";
 import { mapCheckoutSession } from "./map-checkout-session.js";
 import { mapCustomer } from "./map-customer.js";
 import { mapPaymentIntent, paymentStatusOf } from "./map-payment-intent.js";
 import { mapSubscription } from "./map-subscription.js";
 import type { MappedRecord } from "./mapped-record.js";
+import type { StripeObject, StripeObjectReader } from "./stripe-port.js";
 
 /**
  * Which fields of a record an event owns. `main`: the object's own fields, ordered newest-wins.
@@ -70,6 +70,12 @@ export const EVENT_HANDLERS: Readonly<Record<string, EventHandler>> = {
   "payment_intent.payment_failed": paymentIntentHandler,
   "checkout.session.completed": checkoutHandler,
 };
+
+/**
+ * The event types the worker writes to Salesforce, derived from the handlers: the webhook enqueues
+ * exactly these and acknowledges every other type without queueing it.
+ */
+export const HANDLED_EVENT_TYPES: ReadonlySet<string> = new Set(Object.keys(EVENT_HANDLERS));
 
 /** The handler of `eventType`, or undefined when the type is not synced. */
 export function handlerFor(eventType: string): EventHandler | undefined {

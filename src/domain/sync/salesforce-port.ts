@@ -24,10 +24,9 @@ export interface UpsertRecordResult {
 }
 
 /**
- * Writes records to Salesforce. Implemented over HTTP by the Salesforce client; the domain only
- * sees this interface. Whole-call failures throw RetryableSyncError (5xx, REQUEST_LIMIT_EXCEEDED,
- * network, a session that stays invalid after one refresh) or PermanentSyncError; per-record
- * failures come back as results.
+ * Writes records to Salesforce; implemented over HTTP in data-access/salesforce. Whole-call
+ * failures throw RetryableSyncError (5xx, REQUEST_LIMIT_EXCEEDED, network, a session that stays
+ * invalid after one refresh) or PermanentSyncError; per-record failures come back as results.
  */
 export interface SalesforceWriter {
   /**

@@ -1,0 +1,15 @@
+import type { Logger } from "../../shared/logger.js";
+import type { StripeEvent } from "../stripe-event.js";
+import type { EventOutcome } from "./event-outcome.js";
+
+/** One event handed to the sync, with what the queue knows about its delivery. */
+export interface SyncItem {
+  event: StripeEvent;
+  /** The queue delivered it before (SQS `ApproximateReceiveCount` > 1): an earlier attempt may have written. */
+  isRedelivery: boolean;
+  /** Logger carrying the event's correlation id. */
+  log: Logger;
+}
+
+/** Outcomes decided by one step, by position of the item in the batch. */
+export type Outcomes = Map<number, EventOutcome>;

@@ -1,0 +1,60 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type Koa from "koa";
+import type { AppConfig } from "../config/config.js";
+import { queueReadinessCheck } from "../data-access/sqs/queue-readiness-check.js";
+import { SqsEnqueueBatcher } from "../data-access/sqs/sqs-enqueue-batcher.js";
+import { createWebhookReceiver } from "../domain/ingest/receive-webhook.js";
+import type { RequestState } from "../entry-points/webhook/correlation-id.js";
+import { createWebApp } from "../entry-points/webhook/web-app.js";
+import { systemClock, type Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logger.js";
+import type { Metrics } from "../shared/metrics.js";
+import type { ReadinessCheck } from "../shared/readiness-check.js";
+
+/** What `buildWebhook` needs: a resolved configuration (queue and secrets set) and the SQS client. */
+export interface BuildWebhookOptions {
+  config: AppConfig;
+  sqs: SQSClient;
+  metrics: Metrics;
+  logger: Logger;
+  clock?: Clock;
+  /** Readiness checks beyond the queue (role `all` adds the worker's Redis). */
+  extraChecks?: readonly ReadinessCheck[];
+}
+
+/** The webhook role's app and its enqueue batcher, not listening yet. */
+export interface WebhookStack {
+  app: Koa<RequestState>;
+  queue: SqsEnqueueBatcher;
+  /** Turns readiness to 503 (draining) or back. */
+  setAccepting(isAccepting: boolean): void;
+}
+
+/**
+ * Builds the webhook role: signature check with the configured secrets, coalesced SendMessageBatch
+ * enqueue, and the Koa app with health and metrics. Starts nothing; the roles and the tests both
+ * build the webhook here.
+ */
+export function buildWebhook(options: BuildWebhookOptions): WebhookStack {
+  const { config, sqs, metrics, logger } = options;
+  const queueUrl = config.sqs.queueUrl;
+  if (!queueUrl)
+    throw new Error("buildWebhook: config.sqs.queueUrl is not set (resolve local fallbacks first)");
+  const queue = new SqsEnqueueBatcher({ sqs, queueUrl, metrics, windowMs: config.web.enqueueBatchWindowMs });
+  const receive = createWebhookReceiver({
+    queue,
+    clock: options.clock ?? systemClock,
+    secrets: config.web.webhookSecrets,
+    toleranceSeconds: config.web.toleranceSeconds,
+  });
+  let isAccepting = true;
+  const app = createWebApp({
+    receive,
+    metrics,
+    logger,
+    checks: [queueReadinessCheck(sqs, queueUrl), ...(options.extraChecks ?? [])],
+    bodyLimitBytes: config.web.bodyLimitBytes,
+    isAcceptingWork: () => isAccepting,
+  });
+  return { app, queue, setAccepting: (value) => void (isAccepting = value) };
+}

@@ -1,0 +1,92 @@
+import type { AppConfig, Role } from "../config/config.js";
+import { effectiveObjects, type Mapping } from "../domain/sync/mapping.js";
+import type { Logger } from "../shared/logger.js";
+import { LOCAL_SALESFORCE_EMULATOR_PORT, LOCAL_WEBHOOK_SECRET } from "./local-defaults.js";
+
+/** The configuration with every local fallback filled in, and what was started for it. */
+export interface LocalSetup {
+  config: AppConfig;
+  /** Endpoint of the embedded queue server, when one was started. */
+  sqsEndpoint: string | undefined;
+  /** Lines for the local-mode banner. */
+  notes: string[];
+  /** Stops what was started, in reverse order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The one place local mode is decided: with NODE_ENV other than production, whatever is not
+ * configured is replaced by an embedded stand-in (the queue by fauxqs, the webhook secret by a
+ * fixed local one, the org by the Salesforce emulator; Redis stays unset and the worker keeps its
+ * state in memory). In production `loadConfig` already refused a missing setting, so nothing here
+ * applies. Both development-only modules are imported only when needed.
+ */
+export async function resolveLocalFallbacks(
+  role: Role,
+  config: AppConfig,
+  mapping: Mapping,
+  logger: Logger,
+): Promise<LocalSetup> {
+  const stoppers: (() => Promise<void>)[] = [];
+  const notes: string[] = [];
+  const resolved: AppConfig = structuredClone(config);
+  const setup: LocalSetup = {
+    config: resolved,
+    sqsEndpoint: undefined,
+    notes,
+    async stop() {
+      for (const stop of stoppers.reverse()) await stop();
+    },
+  };
+  if (!config.isLocal) return setup;
+  const runsWeb = role !== "worker";
+  const runsWorker = role !== "web";
+  try {
+    if (!resolved.sqs.queueUrl) {
+      const { startEmbeddedSqs } = await import("../local/embedded-sqs.js");
+      const embedded = await startEmbeddedSqs();
+      stoppers.push(() => embedded.stop());
+      resolved.sqs.queueUrl = embedded.queueUrl;
+      resolved.sqs.dlqUrl ??= embedded.dlqUrl;
+      setup.sqsEndpoint = embedded.endpoint;
+      // The AWS SDK needs credentials even for a local server.
+      process.env.AWS_ACCESS_KEY_ID ??= "local";
+      process.env.AWS_SECRET_ACCESS_KEY ??= "local";
+      notes.push(
+        `embedded SQS-compatible queue on ${embedded.endpoint}: stripe-events, dead-letter queue stripe-events-dlq`,
+      );
+    }
+    if (runsWeb && resolved.web.webhookSecrets.length === 0) {
+      resolved.web.webhookSecrets = [LOCAL_WEBHOOK_SECRET];
+      notes.push(`local webhook signing secret: ${LOCAL_WEBHOOK_SECRET}`);
+    }
+    if (runsWorker && !resolved.salesforce.loginUrl) {
+      const { startSalesforceEmulator, DEFAULT_EMULATOR_CREDENTIALS } =
+        await import("../emulator/salesforce/index.js");
+      const emulator = await startSalesforceEmulator({
+        port: Number(process.env.SALESFORCE_EMULATOR_PORT ?? LOCAL_SALESFORCE_EMULATOR_PORT),
+        objects: effectiveObjects(mapping),
+        credentials: DEFAULT_EMULATOR_CREDENTIALS,
+        logger,
+      });
+      stoppers.push(() => emulator.stop());
+      resolved.salesforce = {
+        ...resolved.salesforce,
+        loginUrl: emulator.url,
+        authFlow: "client_credentials",
+        clientId: DEFAULT_EMULATOR_CREDENTIALS.clientId,
+        clientSecret: DEFAULT_EMULATOR_CREDENTIALS.clientSecret,
+      };
+      const customers = mapping.objects.Stripe_Customer__c.name;
+      notes.push(
+        `local Salesforce emulator: ${emulator.url} (records: ${emulator.url}/__emulator/records/${customers})`,
+      );
+    }
+    if (runsWorker && !resolved.redis.url)
+      notes.push("sync state (applied events, newest-wins stamps): in memory, lost on restart");
+  } catch (error) {
+    await setup.stop();
+    throw error;
+  }
+  return setup;
+}

@@ -1,0 +1,5 @@
+/** A named readiness probe, e.g. `sqs` or `redis`. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
