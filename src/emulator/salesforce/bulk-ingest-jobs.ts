@@ -1,4 +1,4 @@
-import type { Clock } from "../../shared/clock.js";
+import type { EmulatorClock } from "./emulator-state.js";
 import type { ObjectDefinition } from "../../salesforce-schema/objects.js";
 import type { EmulatorStats } from "./emulator-stats.js";
 import { COLUMN_DELIMITERS, parseCsv, writeCsv } from "./csv.js";
@@ -44,7 +44,12 @@ export class BulkJobs {
   private readonly ids = new IdGenerator();
 
   constructor(
-    private readonly deps: { store: RecordStore; faults: FaultInjector; stats: EmulatorStats; clock: Clock },
+    private readonly deps: {
+      store: RecordStore;
+      faults: FaultInjector;
+      stats: EmulatorStats;
+      clock: EmulatorClock;
+    },
     /** Milliseconds (real time) between UploadComplete and the job's processing. */
     public processingDelayMs: number,
   ) {}

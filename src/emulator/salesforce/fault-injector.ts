@@ -1,4 +1,4 @@
-import type { Clock } from "../../shared/clock.js";
+import type { EmulatorClock } from "./emulator-state.js";
 import type { EmulatorFault, FaultOperation } from "./faults.js";
 
 /** A call (or a composite subrequest) as faults see it. */
@@ -77,7 +77,7 @@ export class FaultInjector {
   private armed: Armed[] = [];
   private readonly clearListeners: Array<() => void> = [];
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: EmulatorClock) {}
 
   /** Arms a fault (expire_sessions is an action, handled by the emulator, not stored). */
   add(fault: EmulatorFault): void {

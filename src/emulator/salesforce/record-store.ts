@@ -1,4 +1,4 @@
-import type { Clock } from "../../shared/clock.js";
+import type { EmulatorClock } from "./emulator-state.js";
 import type { ObjectDefinition } from "../../salesforce-schema/objects.js";
 import type { OrgSchema } from "./org-schema.js";
 import { customObjectKeyPrefix, IdGenerator } from "./salesforce-ids.js";
@@ -28,7 +28,7 @@ export class RecordStore {
 
   constructor(
     readonly schema: OrgSchema,
-    private readonly clock: Clock,
+    private readonly clock: EmulatorClock,
     readonly history: WriteHistory,
   ) {
     schema.originalObjects().forEach((object, index) => {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { systemClock, type Clock } from "../../shared/clock.js";
+import { systemClock } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import { SALESFORCE_OBJECTS, type ObjectDefinition } from "../../salesforce-schema/objects.js";
 import type { EmulatorCredentials } from "./emulator-credentials.js";
@@ -14,7 +14,7 @@ import { OrgSchema, type FieldAccess, type SchemaChange } from "./org-schema.js"
 import { QueryCursors } from "./query-cursor.js";
 import { RecordStore, type StoredRecord } from "./record-store.js";
 import { ResponseGate } from "./response-gate.js";
-import { sendJson, type EmulatorState } from "./emulator-state.js";
+import { sendJson, type EmulatorClock, type EmulatorState } from "./emulator-state.js";
 import { handleDataRequest } from "./rest-routes.js";
 import { WriteHistory, type WriteEntry } from "./write-history.js";
 
@@ -34,7 +34,7 @@ export interface SalesforceEmulatorOptions {
   bulkProcessingDelayMs?: number;
   logger?: Logger;
   /** Time source for issued_at, JWT expiry and record timestamps (default the wall clock). */
-  clock?: Clock;
+  clock?: EmulatorClock;
 }
 
 /** A running emulator: its URL, its controls, and what landed in it. */
