@@ -3,13 +3,13 @@
 // production defaults. BENCH_WORKER_MODE=naive hands the syncer a writer that makes one single-record
 // Salesforce call per record instead of one collections call per object. Talks to bench/worker.ts
 // over IPC: sends "started", answers "stop" with each event's acknowledgement time and its peak RSS.
-import { Redis } from "ioredis";
 import { loadConfig } from "../src/config/config.js";
 import { salesforceAuthOptionsFromConfig } from "../src/data-access/salesforce/salesforce-auth.js";
 import { SalesforceClient } from "../src/data-access/salesforce/salesforce-client.js";
 import type { SalesforceWriter } from "../src/domain/sync/salesforce-port.js";
 import { RedisTokenCache, tokenCacheKey } from "../src/data-access/salesforce/token-cache.js";
 import { createSqsClient } from "../src/data-access/sqs/create-sqs-client.js";
+import { connectRedis } from "../src/data-access/store/connect-redis.js";
 import { RedisSyncStore } from "../src/data-access/store/redis-sync-store.js";
 import { loadMapping } from "../src/domain/sync/mapping-file.js";
 import { createEventSyncer, type EventSyncer } from "../src/domain/sync/sync-events.js";
@@ -47,11 +47,7 @@ async function main() {
   const config = loadConfig("worker");
   const logger = createLogger({ level: config.logLevel });
   const metrics = createMetrics();
-  const redis = new Redis(config.redis.url!, {
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
-    connectTimeout: 5000,
-  });
+  const redis = connectRedis(config.redis.url!);
   const sqs = createSqsClient({ region: config.sqs.region ?? "us-east-1" });
   const auth = salesforceAuthOptionsFromConfig(config.salesforce);
   const client = new SalesforceClient({
@@ -67,6 +63,7 @@ async function main() {
   });
   const syncer = createEventSyncer({
     writer: mode === "naive" ? oneCallPerRecord(client) : client,
+    reader: client,
     store: new RedisSyncStore(redis),
     stripe: undefined,
     mapping: loadMapping(config.mappingFile),

@@ -66,12 +66,14 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     clock,
     maxRecordsPerCall: config.worker.maxRecordsPerCall,
   });
-  const store = redis ? new RedisSyncStore(redis) : new MemorySyncStore({ clock });
+  const redisStore = redis ? new RedisSyncStore(redis, { clock }) : undefined;
+  const store = redisStore ?? new MemorySyncStore({ clock });
   const stripe = config.stripe.apiKey
     ? createStripeObjectReader({ apiKey: config.stripe.apiKey, apiBase: config.stripe.apiBase })
     : undefined;
   const syncer = createEventSyncer({
     writer: salesforce,
+    reader: salesforce,
     store,
     stripe,
     mapping: options.mapping,
@@ -89,6 +91,12 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     logger,
     clock,
     ...(options.backoff ? { backoff: options.backoff } : {}),
+    // Before the first receive: the org answers, and the store's keys carry its id.
+    prepare: async () => {
+      const { orgId } = await salesforce.identity();
+      redisStore?.scopeTo(orgId);
+      logger.info("connected to the Salesforce org", { orgId });
+    },
   });
   const checks = [queueReadinessCheck(sqs, queueUrl)];
   if (redis) checks.push({ name: "redis", check: async () => void (await redis.ping()) });

@@ -1,9 +1,9 @@
-import { Redis } from "ioredis";
 import type { AppConfig, Role } from "../config/config.js";
 import { createSqsClient } from "../data-access/sqs/create-sqs-client.js";
+import { connectRedis } from "../data-access/store/connect-redis.js";
 import { loadMapping } from "../domain/sync/mapping-file.js";
 import { startWorkerServer } from "../entry-points/worker/worker-server.js";
-import { createLogger, type Logger } from "../shared/logger.js";
+import { createLogger } from "../shared/logger.js";
 import { createMetrics } from "../shared/metrics.js";
 import { buildWebhook } from "./build-webhook.js";
 import { buildWorker } from "./build-worker.js";
@@ -12,19 +12,6 @@ import { startWebhook } from "./start-webhook.js";
 
 /** Something to stop on SIGTERM. */
 type Stopper = () => Promise<void>;
-
-/** Connects to Redis when configured; commands fail fast instead of queueing while it is down. */
-function connectRedis(config: AppConfig, logger: Logger): Redis | undefined {
-  if (!config.redis.url) return undefined;
-  const redis = new Redis(config.redis.url, {
-    ...(config.redis.password ? { password: config.redis.password } : {}),
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
-    connectTimeout: 5000,
-  });
-  redis.on("error", (error: Error) => logger.warn("redis connection error", { error: error.message }));
-  return redis;
-}
 
 /**
  * Starts `role`: validates the mapping, resolves local fallbacks, builds the roles from the
@@ -43,7 +30,10 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
   });
   // Only the worker uses Redis: the webhook role neither connects to it nor waits for it (in role
   // `all` the process does, so both servers report it).
-  const redis = role === "web" ? undefined : connectRedis(config, logger);
+  const redis =
+    role === "web" || !config.redis.url
+      ? undefined
+      : connectRedis(config.redis.url, { password: config.redis.password, logger });
   const redisChecks = redis ? [{ name: "redis", check: async () => void (await redis.ping()) }] : [];
   const notes = [...local.notes];
   const stopFirst: Stopper[] = [];
@@ -61,7 +51,7 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
       checks: stack.checks,
       metrics,
       logger,
-      isAcceptingWork: () => stack.worker.isRunning(),
+      workState: () => stack.worker.state(),
     });
     await stack.worker.start();
     stopFirst.push(async () => {

@@ -29,6 +29,8 @@ export interface Metrics {
   receiveBatchSize: Histogram<string>;
   /** Messages the worker holds right now. */
   messagesInFlight: Gauge<string>;
+  /** Records whose state was read from the org, by reason (cache_miss, redelivery). */
+  orgRecordReads: Counter<"reason">;
 }
 
 /** Creates the metrics on a fresh registry (with Node process metrics unless `collectDefaults` is false). */
@@ -117,6 +119,12 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}): Metr
     messagesInFlight: new Gauge({
       name: "sync_messages_in_flight",
       help: "Messages the worker holds right now.",
+      registers,
+    }),
+    orgRecordReads: new Counter({
+      name: "sync_org_reads_total",
+      help: "Records whose state was read from the Salesforce org (the store did not know them, or their event was redelivered).",
+      labelNames: ["reason"],
       registers,
     }),
   };

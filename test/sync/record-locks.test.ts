@@ -3,7 +3,12 @@ import { Redis } from "ioredis";
 import type { SalesforceRecord, UpsertRecordResult } from "../../src/domain/sync/salesforce-port.js";
 import { MemorySyncStore } from "../../src/data-access/store/memory-sync-store.js";
 import { RedisSyncStore } from "../../src/data-access/store/redis-sync-store.js";
-import { recordKey, type LeaseOptions, type SyncStore } from "../../src/domain/sync/sync-store-port.js";
+import {
+  recordKey,
+  type LeaseOptions,
+  type RecordLeases,
+  type SyncStore,
+} from "../../src/domain/sync/sync-store-port.js";
 import type { StripeObjectReader } from "../../src/domain/sync/stripe-port.js";
 import type { StripeEvent } from "../../src/domain/stripe-event.js";
 import { defaultMapping } from "../../src/domain/sync/mapping.js";
@@ -59,12 +64,29 @@ function withoutLocks(store: SyncStore): SyncStore {
     findAppliedEvents: (ids) => store.findAppliedEvents(ids),
     getRecordStates: (keys) => store.getRecordStates(keys),
     commit: (commit) => store.commit(commit),
-    acquireRecordLeases: async (keys) => ({
-      acquired: new Set(keys),
-      renew: async () => undefined,
-      release: async () => undefined,
-    }),
+    openLeases: () => {
+      const held = new Set<string>();
+      return {
+        held,
+        acquire: async (keys) => void keys.forEach((key) => held.add(key)),
+        renew: async () => undefined,
+        beginWrite: async () => undefined,
+        commit: (commit) => store.commit(commit),
+        release: async () => undefined,
+      };
+    },
   };
+}
+
+/** Opens leases on `store` and takes `keys` (waiting as `options` say). */
+async function acquireRecordLeases(
+  store: SyncStore,
+  keys: string[],
+  options: LeaseOptions,
+): Promise<RecordLeases> {
+  const leases = store.openLeases(options);
+  await leases.acquire(keys);
+  return leases;
 }
 
 function syncerOn(
@@ -74,6 +96,7 @@ function syncerOn(
 ) {
   const syncer = createEventSyncer({
     writer,
+    reader: writer,
     store,
     stripe: options.stripe,
     mapping: defaultMapping(),
@@ -189,7 +212,7 @@ function describeRecordLeases(
       it("only the events of busy records wait; the rest of the batch is written", async () => {
         const writer = new FakeSalesforceWriter();
         const sync = syncerOn(store, writer, { recordLeases: { ttlMs: 60_000, waitMs: 0 } });
-        const held = await store.acquireRecordLeases([SUB_KEY], { ttlMs: 60_000, waitMs: 0 });
+        const held = await acquireRecordLeases(store, [SUB_KEY], { ttlMs: 60_000, waitMs: 0 });
         const outcomes = await sync(
           loadEvent("customer.subscription.updated", { id: "evt_sub" }),
           loadEvent("payment_intent.succeeded", { id: "evt_pay" }),
@@ -203,7 +226,7 @@ function describeRecordLeases(
       it("an event whose parent customer is busy waits too (its stub could overwrite the customer)", async () => {
         const writer = new FakeSalesforceWriter();
         const sync = syncerOn(store, writer, { recordLeases: { ttlMs: 60_000, waitMs: 0 } });
-        const held = await store.acquireRecordLeases([recordKey(CUSTOMER, CUS_ID)], {
+        const held = await acquireRecordLeases(store, [recordKey(CUSTOMER, CUS_ID)], {
           ttlMs: 60_000,
           waitMs: 0,
         });
@@ -222,7 +245,7 @@ function describeRecordLeases(
           retrieveSubscription: async () => ({ ...event.data.object, customer: "cus_FromReread" }),
         };
         const sync = syncerOn(store, writer, { stripe, recordLeases: { ttlMs: 60_000, waitMs: 0 } });
-        const held = await store.acquireRecordLeases([recordKey(CUSTOMER, "cus_FromReread")], {
+        const held = await acquireRecordLeases(store, [recordKey(CUSTOMER, "cus_FromReread")], {
           ttlMs: 60_000,
           waitMs: 0,
         });
@@ -255,8 +278,8 @@ function describeRecordLeases(
           recordKey(PAYMENT, "pi_3QxPiKwd01AbCdEf"),
           recordKey(CUSTOMER, "cus_NeverSeen00001"),
         ];
-        const leases = await store.acquireRecordLeases(keys, { ttlMs: 60_000, waitMs: 0 });
-        expect([...leases.acquired]).to.have.members(keys);
+        const leases = await acquireRecordLeases(store, keys, { ttlMs: 60_000, waitMs: 0 });
+        expect([...leases.held]).to.have.members(keys);
         await leases.release();
       });
     });
@@ -265,74 +288,74 @@ function describeRecordLeases(
       const options = { ttlMs: 150, waitMs: 0 };
 
       it("does not take a lease someone else holds, nor jump past it in key order, and takes them once released", async () => {
-        const a = await store.acquireRecordLeases(["k1", "k2"], options);
-        expect([...a.acquired]).to.have.members(["k1", "k2"]);
+        const a = await acquireRecordLeases(store, ["k1", "k2"], options);
+        expect([...a.held]).to.have.members(["k1", "k2"]);
         // Keys are taken in one order, so no two batches each hold part of what the other waits for.
-        const b = await store.acquireRecordLeases(["k3", "k1", "k0"], { ttlMs: 150, waitMs: 30 });
-        expect([...b.acquired]).to.deep.equal(["k0"]);
+        const b = await acquireRecordLeases(store, ["k3", "k1", "k0"], { ttlMs: 150, waitMs: 30 });
+        expect([...b.held]).to.deep.equal(["k0"]);
         await b.release();
         await a.release();
-        const c = await store.acquireRecordLeases(["k1", "k2", "k3"], options);
-        expect([...c.acquired]).to.have.members(["k1", "k2", "k3"]);
+        const c = await acquireRecordLeases(store, ["k1", "k2", "k3"], options);
+        expect([...c.held]).to.have.members(["k1", "k2", "k3"]);
         await c.release();
       });
 
       it("two batches wanting overlapping records in opposite orders both get them, one after the other", async () => {
-        const first = await store.acquireRecordLeases(["k2", "k1"], { ttlMs: 60_000, waitMs: 2_000 });
-        const second = store.acquireRecordLeases(["k1", "k2"], { ttlMs: 60_000, waitMs: 2_000 });
+        const first = await acquireRecordLeases(store, ["k2", "k1"], { ttlMs: 60_000, waitMs: 2_000 });
+        const second = acquireRecordLeases(store, ["k1", "k2"], { ttlMs: 60_000, waitMs: 2_000 });
         setTimeout(() => void first.release(), 50);
-        expect([...(await second).acquired]).to.have.members(["k1", "k2"]);
+        expect([...(await second).held]).to.have.members(["k1", "k2"]);
         await (await second).release();
       });
 
       it("waits for a busy lease and takes it as soon as it is released", async () => {
-        const a = await store.acquireRecordLeases(["k1"], { ttlMs: 60_000, waitMs: 0 });
+        const a = await acquireRecordLeases(store, ["k1"], { ttlMs: 60_000, waitMs: 0 });
         const started = performance.now();
         setTimeout(() => void a.release(), 60);
-        const b = await store.acquireRecordLeases(["k1"], { ttlMs: 60_000, waitMs: 2_000 });
-        expect([...b.acquired]).to.deep.equal(["k1"]);
+        const b = await acquireRecordLeases(store, ["k1"], { ttlMs: 60_000, waitMs: 2_000 });
+        expect([...b.held]).to.deep.equal(["k1"]);
         // It waited for the release rather than giving up at once.
         expect(performance.now() - started).to.be.at.least(50);
         await b.release();
       });
 
       it("takes a lease whose holder never released it once it ran out", async () => {
-        await store.acquireRecordLeases(["k1"], options);
-        expect([...(await store.acquireRecordLeases(["k1"], options)).acquired]).to.deep.equal([]);
+        await acquireRecordLeases(store, ["k1"], options);
+        expect([...(await acquireRecordLeases(store, ["k1"], options)).held]).to.deep.equal([]);
         await passTime(200);
-        const b = await store.acquireRecordLeases(["k1"], options);
-        expect([...b.acquired]).to.deep.equal(["k1"]);
+        const b = await acquireRecordLeases(store, ["k1"], options);
+        expect([...b.held]).to.deep.equal(["k1"]);
         await b.release();
       });
 
       it("a renewed lease outlives its first TTL", async () => {
-        const a = await store.acquireRecordLeases(["k1"], { ttlMs: 300, waitMs: 0 });
+        const a = await acquireRecordLeases(store, ["k1"], { ttlMs: 300, waitMs: 0 });
         await passTime(200);
         await a.renew();
         await passTime(200);
-        expect([...(await store.acquireRecordLeases(["k1"], options)).acquired]).to.deep.equal([]);
+        expect([...(await acquireRecordLeases(store, ["k1"], options)).held]).to.deep.equal([]);
         await a.release();
-        expect([...(await store.acquireRecordLeases(["k1"], options)).acquired]).to.deep.equal(["k1"]);
+        expect([...(await acquireRecordLeases(store, ["k1"], options)).held]).to.deep.equal(["k1"]);
       });
 
       it("release and renew never touch a lease another holder took after ours ran out", async () => {
-        const a = await store.acquireRecordLeases(["k1", "k2"], options);
+        const a = await acquireRecordLeases(store, ["k1", "k2"], options);
         await passTime(200);
-        const b = await store.acquireRecordLeases(["k1"], { ttlMs: 60_000, waitMs: 0 });
-        expect([...b.acquired]).to.deep.equal(["k1"]);
+        const b = await acquireRecordLeases(store, ["k1"], { ttlMs: 60_000, waitMs: 0 });
+        expect([...b.held]).to.deep.equal(["k1"]);
         await a.renew();
         await a.release();
         await a.release();
         // k1 is b's now: a's release left it alone, so a newcomer cannot take it (nor k2 after it).
-        const c = await store.acquireRecordLeases(["k1", "k2"], options);
-        expect([...c.acquired]).to.deep.equal([]);
+        const c = await acquireRecordLeases(store, ["k1", "k2"], options);
+        expect([...c.held]).to.deep.equal([]);
         await b.release();
         await c.release();
       });
 
       it("asks the store nothing for no keys", async () => {
-        const none = await store.acquireRecordLeases([], options);
-        expect(none.acquired.size).to.equal(0);
+        const none = await acquireRecordLeases(store, [], options);
+        expect(none.held.size).to.equal(0);
         await none.release();
       });
     });
@@ -387,12 +410,12 @@ describe("record leases with a real redis-server", () => {
 
   it("leases live at <prefix>lease:<record key> with a random token and the lease TTL", async () => {
     const store = new RedisSyncStore(redis, { keyPrefix: "leasekeys:" });
-    const a = await store.acquireRecordLeases([SUB_KEY], { ttlMs: 60_000, waitMs: 0 });
-    const b = await new RedisSyncStore(redis, { keyPrefix: "leasekeys:" }).acquireRecordLeases([SUB_KEY], {
+    const a = await acquireRecordLeases(store, [SUB_KEY], { ttlMs: 60_000, waitMs: 0 });
+    const b = await acquireRecordLeases(new RedisSyncStore(redis, { keyPrefix: "leasekeys:" }), [SUB_KEY], {
       ttlMs: 60_000,
       waitMs: 0,
     });
-    expect(b.acquired.size).to.equal(0);
+    expect(b.held.size).to.equal(0);
     const token = await redis.get(`leasekeys:lease:${SUB_KEY}`);
     expect(token).to.match(/^[0-9a-f-]{36}$/);
     expect(await redis.pttl(`leasekeys:lease:${SUB_KEY}`)).to.be.within(59_000, 60_000);
@@ -410,7 +433,7 @@ describe("record leases with a real redis-server", () => {
     });
     dead.on("error", () => undefined);
     const store = new RedisSyncStore(dead);
-    const error = await store.acquireRecordLeases(["k1"], { ttlMs: 1000, waitMs: 0 }).then(
+    const error = await acquireRecordLeases(store, ["k1"], { ttlMs: 1000, waitMs: 0 }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -420,7 +443,7 @@ describe("record leases with a real redis-server", () => {
       findAppliedEvents: (ids) => live.findAppliedEvents(ids),
       getRecordStates: (keys) => live.getRecordStates(keys),
       commit: (commit) => live.commit(commit),
-      acquireRecordLeases: (keys, options) => store.acquireRecordLeases(keys, options),
+      openLeases: (options) => store.openLeases(options),
     };
     const writer = new FakeSalesforceWriter();
     const outcomes = await syncerOn(flaky, writer)(loadEvent("customer.updated"), loadEvent("invoice.paid"));

@@ -32,7 +32,7 @@ describe("worker: health and metrics server", function () {
           },
         },
       ],
-      isAcceptingWork: () => accepting,
+      workState: () => ({ status: accepting ? "ready" : "draining" }),
       port: 0,
       host: "127.0.0.1",
       logger: createLogger({ silent: true }),

@@ -11,11 +11,14 @@ import {
 import { isRetryableRecordError, toSyncError } from "./salesforce-errors.js";
 import type { TokenCache } from "./token-cache.js";
 import type {
+  RecordQuery,
+  SalesforceReader,
   SalesforceRecord,
   SalesforceRecordError,
   SalesforceWriter,
   UpsertRecordResult,
 } from "../../domain/sync/salesforce-port.js";
+import { soqlByExternalIds } from "./soql-by-external-ids.js";
 
 /** Constructor options of the Salesforce client. */
 export interface SalesforceClientOptions {
@@ -32,7 +35,7 @@ export interface SalesforceClientOptions {
   clock?: Clock;
   /** Records per collections call, at most 200 (default 200; config.worker.maxRecordsPerCall). */
   maxRecordsPerCall?: number;
-  /** Timeout of each HTTP request in ms (default 30000). */
+  /** Timeout of each HTTP request in ms (default 20000, below the record leases' lifetime). */
   requestTimeoutMs?: number;
 }
 
@@ -66,6 +69,22 @@ interface CollectionResult {
 
 const MAX_COLLECTION_SIZE = 200;
 
+/** Default timeout of one request: a write must never outlive the record leases (30 s) that fence it. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
+
+/** One page of a SOQL answer. */
+interface QueryPage {
+  done?: boolean;
+  nextRecordsUrl?: string;
+  records?: SalesforceRecord[];
+}
+
+/** A query record without Salesforce's `attributes` (type and URL). */
+function withoutAttributes(record: SalesforceRecord): SalesforceRecord {
+  const { attributes: _attributes, ...fields } = record;
+  return fields;
+}
+
 /**
  * Splits records into calls of at most `size`, in order; a record whose external id is already in
  * the current call starts the next one, so Salesforce never sees the same id twice in one call
@@ -98,7 +117,7 @@ export function chunkRecords(
  * Upserts use `fetch` rather than jsforce because jsforce never retries PATCH, can loop on a 401
  * that outlives a refresh, and resolves to bodies only, while each status code decides a retry.
  */
-export class SalesforceClient implements SalesforceWriter {
+export class SalesforceClient implements SalesforceWriter, SalesforceReader {
   private readonly doFetch: typeof fetch;
   private readonly clock: Clock;
   private readonly maxRecordsPerCall: number;
@@ -108,7 +127,7 @@ export class SalesforceClient implements SalesforceWriter {
     this.doFetch = options.fetch ?? fetch;
     this.clock = options.clock ?? systemClock;
     this.maxRecordsPerCall = Math.min(options.maxRecordsPerCall ?? MAX_COLLECTION_SIZE, MAX_COLLECTION_SIZE);
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
   /** Upserts `records` by `externalIdField` with allOrNone false; results in the order of `records`. */
@@ -142,6 +161,37 @@ export class SalesforceClient implements SalesforceWriter {
       });
     }
     return results;
+  }
+
+  /** Reads records by External ID: one query per object (split only past one query's limits), each page one call. */
+  async readRecords(queries: readonly RecordQuery[]): Promise<SalesforceRecord[][]> {
+    return Promise.all(
+      queries.map(async (query) => {
+        const records: SalesforceRecord[] = [];
+        for (const soql of soqlByExternalIds(query)) {
+          let path: string | undefined =
+            `/services/data/v${this.options.apiVersion}/query?q=${encodeURIComponent(soql)}`;
+          while (path) {
+            const page: QueryPage = parseJson<QueryPage>("query", await this.send("query", "GET", path));
+            records.push(...(page.records ?? []).map(withoutAttributes));
+            path = page.done === false ? page.nextRecordsUrl : undefined;
+          }
+        }
+        return records;
+      }),
+    );
+  }
+
+  /**
+   * The org and user of the session, from the identity URL of the token
+   * (`https://login.salesforce.com/id/<orgId>/<userId>`); asks for a token when none is cached.
+   */
+  async identity(): Promise<{ orgId: string; userId: string }> {
+    const token = await this.options.tokenCache.getToken(this.requestToken);
+    const [orgId, userId] = new URL(token.id).pathname.split("/").filter(Boolean).slice(-2);
+    if (!orgId || !userId)
+      throw new RetryableSyncError("unexpected_response", `token identity URL without org: ${token.id}`);
+    return { orgId, userId };
   }
 
   /** Runs a SOQL query through jsforce, which follows `nextRecordsUrl` until done. */

@@ -1,4 +1,3 @@
-import { systemClock, type Clock } from "../../shared/clock.js";
 import { mergeRecordState } from "../../domain/sync/ordering.js";
 import type {
   LeaseOptions,
@@ -7,12 +6,16 @@ import type {
   StoreCommit,
   SyncStore,
 } from "../../domain/sync/sync-store-port.js";
+import { systemClock, type Clock } from "../../shared/clock.js";
 import { DEFAULT_RECORD_TTL_SECONDS, pollForLeases } from "./poll-for-leases.js";
+import { leaseLost } from "./store-errors.js";
 
 /** In-process SyncStore for local mode and tests: the Redis store's semantics, lost on restart. */
 export class MemorySyncStore implements SyncStore {
   private readonly events = new Map<string, number>();
   private readonly records = new Map<string, { state: RecordState; expiresAt: number }>();
+  /** Records marked as being written by a batch that has not committed yet. */
+  private readonly beingWritten = new Set<string>();
   /** Record key -> the holder's token and when its lease runs out (store clock, ms). */
   private readonly leases = new Map<string, { token: object; expiresAt: number }>();
   private readonly clock: Clock;
@@ -22,6 +25,14 @@ export class MemorySyncStore implements SyncStore {
   constructor(options: { clock?: Clock; recordTtlSeconds?: number } = {}) {
     this.clock = options.clock ?? systemClock;
     this.recordTtlSeconds = options.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS;
+  }
+
+  /** Forgets everything, as a flushed Redis would. */
+  clear(): void {
+    this.events.clear();
+    this.records.clear();
+    this.beingWritten.clear();
+    this.leases.clear();
   }
 
   async findAppliedEvents(eventIds: readonly string[]): Promise<Set<string>> {
@@ -34,7 +45,8 @@ export class MemorySyncStore implements SyncStore {
     const states = new Map<string, RecordState>();
     for (const key of keys) {
       const entry = this.records.get(key);
-      if (entry && entry.expiresAt > now) states.set(key, structuredClone(entry.state));
+      if (entry && entry.expiresAt > now && !this.beingWritten.has(key))
+        states.set(key, structuredClone(entry.state));
     }
     return states;
   }
@@ -49,42 +61,58 @@ export class MemorySyncStore implements SyncStore {
         state: mergeRecordState(current, update),
         expiresAt: now + this.recordTtlSeconds * 1000,
       });
+      this.beingWritten.delete(update.key);
     }
     this.dropExpired(now);
   }
 
-  async acquireRecordLeases(keys: readonly string[], options: LeaseOptions): Promise<RecordLeases> {
+  openLeases(options: LeaseOptions): RecordLeases {
     const token = {};
-    const acquired = new Set<string>();
-    await pollForLeases(
-      new Set(keys),
-      options.waitMs,
-      acquired,
-      async (missing) => {
-        const now = this.clock.now();
-        let count = 0;
-        for (const key of missing) {
-          const lease = this.leases.get(key);
-          if (lease && lease.token !== token && lease.expiresAt > now) break;
-          this.leases.set(key, { token, expiresAt: now + options.ttlMs });
-          count += 1;
-        }
-        return count;
-      },
-      this.clock,
-    );
-    const ours = (key: string) => this.leases.get(key)?.token === token;
+    const held = new Set<string>();
+    const isOurs = (key: string) => {
+      const lease = this.leases.get(key);
+      return lease?.token === token && lease.expiresAt > this.clock.now();
+    };
     return {
-      acquired,
+      held,
+      acquire: async (keys) => {
+        const acquired = new Set<string>();
+        await pollForLeases(
+          new Set(keys.filter((key) => !held.has(key))),
+          options.waitMs,
+          acquired,
+          async (missing) => {
+            const now = this.clock.now();
+            let count = 0;
+            for (const key of missing) {
+              const lease = this.leases.get(key);
+              if (lease && lease.token !== token && lease.expiresAt > now) break;
+              this.leases.set(key, { token, expiresAt: now + options.ttlMs });
+              count += 1;
+            }
+            return count;
+          },
+          this.clock,
+        );
+        for (const key of acquired) held.add(key);
+      },
       renew: async () => {
         const expiresAt = this.clock.now() + options.ttlMs;
-        for (const key of acquired) {
-          const lease = this.leases.get(key);
-          if (lease?.token === token) lease.expiresAt = expiresAt;
-        }
+        for (const key of held)
+          if (isOurs(key)) (this.leases.get(key) as { expiresAt: number }).expiresAt = expiresAt;
+      },
+      beginWrite: async (keys) => {
+        if (![...held].every(isOurs)) throw leaseLost();
+        const expiresAt = this.clock.now() + options.ttlMs;
+        for (const key of held) (this.leases.get(key) as { expiresAt: number }).expiresAt = expiresAt;
+        for (const key of keys) this.beingWritten.add(key);
+      },
+      commit: async (commit) => {
+        if (!commit.records.every((update) => held.has(update.key) && isOurs(update.key))) throw leaseLost();
+        await this.commit(commit);
       },
       release: async () => {
-        for (const key of acquired) if (ours(key)) this.leases.delete(key);
+        for (const key of held) if (this.leases.get(key)?.token === token) this.leases.delete(key);
       },
     };
   }

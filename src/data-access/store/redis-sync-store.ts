@@ -8,111 +8,61 @@ import type {
   StoreCommit,
   SyncStore,
 } from "../../domain/sync/sync-store-port.js";
-import { RetryableSyncError } from "../../shared/errors.js";
+import { systemClock, type Clock } from "../../shared/clock.js";
 import { DEFAULT_RECORD_TTL_SECONDS, pollForLeases } from "./poll-for-leases.js";
-
-/**
- * Applies a commit atomically with the same merge as `mergeRecordState` (domain/sync/ordering.ts;
- * test/sync/ordering-cases.ts checks both against one table), so two workers racing on one record
- * never move its ordering backwards. KEYS: record keys, then event keys. ARGV: event TTL, record
- * TTL, JSON array of updates aligned with the record keys.
- */
-const COMMIT_SCRIPT = `
-local eventTtl = tonumber(ARGV[1])
-local recordTtl = tonumber(ARGV[2])
-local updates = cjson.decode(ARGV[3])
-local n = #updates
-for i = 1, n do
-  local key = KEYS[i]
-  local u = updates[i]
-  local cur = redis.call('HMGET', key, 'w', 'f', 'lc', 'le')
-  local known = cur[1] == '1'
-  local curFinal = cur[2] == '1'
-  local upFinal = u.f == 1
-  local fields = {'w', '1'}
-  if u.lc then
-    local verdict = 'apply'
-    if known and cur[4] == u.le then verdict = 'duplicate'
-    elseif not known then verdict = 'apply'
-    elseif curFinal and not upFinal then verdict = 'stale'
-    elseif upFinal and not curFinal then verdict = 'apply'
-    elseif cur[3] and u.lc < tonumber(cur[3]) then verdict = 'stale' end
-    if verdict == 'apply' then
-      fields[#fields + 1] = 'lc'; fields[#fields + 1] = tostring(u.lc)
-      fields[#fields + 1] = 'le'; fields[#fields + 1] = u.le
-    end
-  end
-  if upFinal then fields[#fields + 1] = 'f'; fields[#fields + 1] = '1' end
-  if u.ck then fields[#fields + 1] = 'ck'; fields[#fields + 1] = u.ck end
-  redis.call('HSET', key, unpack(fields))
-  redis.call('EXPIRE', key, recordTtl)
-end
-for i = n + 1, #KEYS do
-  redis.call('SET', KEYS[i], '1', 'EX', eventTtl)
-end
-return n
-`;
-
-/** Deletes each lease key (KEYS) that still holds our token (ARGV[1]): never another holder's. */
-// Takes the lease keys in the order given until one is held by someone else; returns how many.
-const ACQUIRE_IN_ORDER_SCRIPT = `
-for i = 1, #KEYS do
-  if not redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2], 'NX') then
-    if redis.call('GET', KEYS[i]) ~= ARGV[1] then return i - 1 end
-  end
-end
-return #KEYS`;
-const RELEASE_SCRIPT = `
-local n = 0
-for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then
-    redis.call('DEL', KEYS[i])
-    n = n + 1
-  end
-end
-return n
-`;
-
-/** Sets the TTL (ARGV[2], ms) of each lease key (KEYS) that still holds our token (ARGV[1]). */
-const RENEW_SCRIPT = `
-local n = 0
-for i = 1, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[1] then
-    redis.call('PEXPIRE', KEYS[i], ARGV[2])
-    n = n + 1
-  end
-end
-return n
-`;
-
-/** Turns a Redis failure into a retryable error: the batch is kept and tried again. */
-function toStoreError(error: unknown): RetryableSyncError {
-  return new RetryableSyncError("store_unavailable", `sync store: ${(error as Error).message}`, {
-    cause: error,
-  });
-}
+import { leaseLost, toStoreError } from "./store-errors.js";
+import {
+  ACQUIRE_IN_ORDER_SCRIPT,
+  BEGIN_WRITE_SCRIPT,
+  COMMIT_SCRIPT,
+  FENCED_COMMIT_SCRIPT,
+  RELEASE_SCRIPT,
+  RENEW_SCRIPT,
+} from "./redis-store-scripts.js";
 
 function stampOf(created: string | undefined, eventId: string | undefined): EventStamp | undefined {
   return created !== undefined && eventId !== undefined ? { created: Number(created), eventId } : undefined;
 }
 
+/** Options of the Redis store. */
+export interface RedisSyncStoreOptions {
+  /** Prefix of every key (default `sfsync:`); the worker adds the org id, so two orgs never share state. */
+  keyPrefix?: string;
+  /** Lifetime of a record's state, refreshed on each write (default 400 days). */
+  recordTtlSeconds?: number;
+  clock?: Clock;
+}
+
 /**
  * SyncStore on Redis. Keys: `<prefix>event:<evt id>` (string, TTL = idempotency TTL),
- * `<prefix>record:<object>:<external id>` (hash w/f/lc/le/ck: exists, final, last event's created and
- * id, completing checkout session; TTL refreshed on each write) and
- * `<prefix>lease:<object>:<external id>` (string: the holder's random token, PX = lease TTL).
+ * `<prefix>record:<object>:<external id>` (hash w/f/lc/le/ck/d: exists, final, last event's created
+ * and id, completing checkout session, being written; TTL refreshed on each write) and
+ * `<prefix>lease:<object>:<external id>` (string: the holder's random token, PX = lease TTL). Every
+ * key has a TTL, so the store works as a cache under any eviction policy.
  */
 export class RedisSyncStore implements SyncStore {
-  private readonly keyPrefix: string;
+  private readonly basePrefix: string;
+  private keyPrefix: string;
   private readonly recordTtlSeconds: number;
+  private readonly clock: Clock;
 
-  /** `keyPrefix` defaults to `sfsync:`, `recordTtlSeconds` to 400 days. The client is the caller's to close. */
+  /** The client is the caller's to close; give it a `commandTimeout` so a stalled Redis fails fast. */
   constructor(
     private readonly redis: Redis,
-    options: { keyPrefix?: string; recordTtlSeconds?: number } = {},
+    options: RedisSyncStoreOptions = {},
   ) {
-    this.keyPrefix = options.keyPrefix ?? "sfsync:";
+    this.basePrefix = options.keyPrefix ?? "sfsync:";
+    this.keyPrefix = this.basePrefix;
     this.recordTtlSeconds = options.recordTtlSeconds ?? DEFAULT_RECORD_TTL_SECONDS;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * Puts `scope` (the org id) into every key after the prefix, so that a Redis pointed at another
+   * org, or at a refreshed sandbox, never takes one org's events for the other's. Call it before use.
+   */
+  scopeTo(scope: string): void {
+    this.keyPrefix = `${this.basePrefix}${scope}:`;
   }
 
   private eventKey(id: string): string {
@@ -152,7 +102,8 @@ export class RedisSyncStore implements SyncStore {
       const [error, value] = results?.[i] ?? [new Error("no reply"), null];
       if (error) throw toStoreError(error);
       const hash = value as Record<string, string>;
-      if (hash.w !== "1") return;
+      // Unknown, or marked by a writer that never committed: the org decides.
+      if (hash.w !== "1" || hash.d !== undefined) return;
       const state: RecordState = { exists: true, isFinal: hash.f === "1" };
       const last = stampOf(hash.lc, hash.le);
       if (last) state.last = last;
@@ -163,61 +114,112 @@ export class RedisSyncStore implements SyncStore {
   }
 
   async commit(commit: StoreCommit): Promise<void> {
-    if (commit.records.length === 0 && commit.appliedEventIds.length === 0) return;
+    await this.runCommit(COMMIT_SCRIPT, "", [], commit);
+  }
+
+  /** Runs a (fenced) commit script; returns false when fenced out. */
+  private async runCommit(
+    script: string,
+    token: string,
+    leaseKeys: readonly string[],
+    commit: StoreCommit,
+  ): Promise<boolean> {
+    if (commit.records.length === 0 && commit.appliedEventIds.length === 0) return true;
     const updates = commit.records.map((update) => ({
       ...(update.isFinal ? { f: 1 } : {}),
       ...(update.last ? { lc: update.last.created, le: update.last.eventId } : {}),
       ...(update.completedBy ? { ck: update.completedBy } : {}),
     }));
     const keys = [
+      ...leaseKeys.map((key) => this.leaseKey(key)),
       ...commit.records.map((update) => this.recordKey(update.key)),
       ...commit.appliedEventIds.map((id) => this.eventKey(id)),
     ];
     try {
-      await this.redis.eval(
-        COMMIT_SCRIPT,
+      const answer = await this.redis.eval(
+        script,
         keys.length,
         ...keys,
+        token,
+        leaseKeys.length,
         commit.eventTtlSeconds,
         this.recordTtlSeconds,
         // cjson decodes [] as an empty table either way; an object would not iterate with #.
         updates.length === 0 ? "[]" : JSON.stringify(updates),
       );
+      return Number(answer) === 1;
     } catch (error) {
       throw toStoreError(error);
     }
   }
 
-  async acquireRecordLeases(keys: readonly string[], options: LeaseOptions): Promise<RecordLeases> {
+  openLeases(options: LeaseOptions): RecordLeases {
     const token = randomUUID();
-    const wanted = new Set(keys);
-    const acquired = new Set<string>();
-    try {
-      await pollForLeases(wanted, options.waitMs, acquired, async (missing) =>
-        Number(
-          await this.redis.eval(
-            ACQUIRE_IN_ORDER_SCRIPT,
-            missing.length,
-            ...missing.map((key) => this.leaseKey(key)),
-            token,
-            options.ttlMs,
-          ),
-        ),
-      );
-    } catch (error) {
-      // A SET may have landed without its reply: give back whatever holds our token.
-      await this.runOnLeases(RELEASE_SCRIPT, [...wanted], token).catch(() => undefined);
-      throw toStoreError(error);
-    }
+    const held = new Set<string>();
     let released = false;
+    const onLeases = (script: string, ...args: (string | number)[]) =>
+      this.runOnLeases(script, [...held], token, ...args);
     return {
-      acquired,
+      held,
+      acquire: async (keys) => {
+        const wanted = new Set(keys.filter((key) => !held.has(key)));
+        if (wanted.size === 0) return;
+        const acquired = new Set<string>();
+        try {
+          await pollForLeases(
+            wanted,
+            options.waitMs,
+            acquired,
+            async (missing) =>
+              Number(
+                await this.redis.eval(
+                  ACQUIRE_IN_ORDER_SCRIPT,
+                  missing.length,
+                  ...missing.map((key) => this.leaseKey(key)),
+                  token,
+                  options.ttlMs,
+                ),
+              ),
+            this.clock,
+          );
+        } catch (error) {
+          // A SET may have landed without its reply: give back whatever holds our token.
+          await this.runOnLeases(RELEASE_SCRIPT, [...wanted], token).catch(() => undefined);
+          throw toStoreError(error);
+        }
+        for (const key of acquired) held.add(key);
+      },
       renew: async () => {
-        if (!released) await this.runOnLeases(RENEW_SCRIPT, [...acquired], token, options.ttlMs);
+        if (!released) await onLeases(RENEW_SCRIPT, options.ttlMs);
+      },
+      beginWrite: async (keys) => {
+        const leaseKeys = [...held].map((key) => this.leaseKey(key));
+        const recordKeys = keys.map((key) => this.recordKey(key));
+        let answer: unknown;
+        try {
+          answer = await this.redis.eval(
+            BEGIN_WRITE_SCRIPT,
+            leaseKeys.length + recordKeys.length,
+            ...leaseKeys,
+            ...recordKeys,
+            token,
+            leaseKeys.length,
+            options.ttlMs,
+            this.recordTtlSeconds,
+          );
+        } catch (error) {
+          throw toStoreError(error);
+        }
+        if (Number(answer) !== 1) throw leaseLost();
+      },
+      commit: async (commit) => {
+        const fence = commit.records.map((update) => update.key);
+        if (fence.some((key) => !held.has(key))) throw leaseLost();
+        if (!(await this.runCommit(FENCED_COMMIT_SCRIPT, token, fence, commit))) throw leaseLost();
       },
       release: async () => {
         if (released) return;
-        await this.runOnLeases(RELEASE_SCRIPT, [...acquired], token);
+        await onLeases(RELEASE_SCRIPT);
         released = true;
       },
     };

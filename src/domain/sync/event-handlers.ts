@@ -37,7 +37,11 @@ const customerHandler = (isDeleted: boolean): EventHandler => ({
 
 const subscriptionHandler = (isDeleted: boolean): EventHandler => ({
   channel: "main",
-  map: (object) => ({ record: mapSubscription(object, { isDeleted }), isFinal: isDeleted }),
+  map: (object) => {
+    const record = mapSubscription(object, { isDeleted });
+    // canceled is terminal in Stripe: no later event takes a subscription out of it.
+    return { record, isFinal: isDeleted || record.fields.Status__c === "canceled" };
+  },
   ...(isDeleted ? {} : { reread: (reader, id) => reader.retrieveSubscription(id) }),
 });
 

@@ -40,3 +40,27 @@ export interface SalesforceWriter {
     records: SalesforceRecord[],
   ): Promise<UpsertRecordResult[]>;
 }
+
+/** Which records to read from one object: those whose External ID is one of `externalIds`. */
+export interface RecordQuery {
+  /** The object's API name in the org. */
+  objectName: string;
+  /** Its External ID field in the org. */
+  externalIdField: string;
+  /** Fields to read besides Id and the External ID. */
+  fields: string[];
+  externalIds: string[];
+}
+
+/**
+ * Reads records from Salesforce; implemented over HTTP in data-access/salesforce. Failures throw
+ * like SalesforceWriter's whole-call failures.
+ */
+export interface SalesforceReader {
+  /**
+   * For each query, the records the org has (with `Id`, the External ID and `fields`); an id the
+   * org does not have is simply absent. One SOQL query per object, split only where the ids exceed
+   * what one query may carry.
+   */
+  readRecords(queries: readonly RecordQuery[]): Promise<SalesforceRecord[][]>;
+}

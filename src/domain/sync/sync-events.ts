@@ -9,11 +9,12 @@ import type { Mapping } from "./mapping.js";
 import { keyOf, planRecords, type Intent } from "./plan-records.js";
 import { rereadCurrentObjects } from "./reread-objects.js";
 import { routeEvents } from "./route-events.js";
-import type { SalesforceWriter } from "./salesforce-port.js";
+import { RecordStates } from "./record-states.js";
+import type { SalesforceReader, SalesforceWriter } from "./salesforce-port.js";
 import { screenEvents } from "./screen-events.js";
 import type { StripeObjectReader } from "./stripe-port.js";
 import type { Outcomes, SyncItem } from "./sync-item.js";
-import type { LeaseOptions, RecordState, SyncStore } from "./sync-store-port.js";
+import type { LeaseOptions, SyncStore } from "./sync-store-port.js";
 import { writeParentsFirst } from "./write-records.js";
 
 export type { EventOutcome } from "./event-outcome.js";
@@ -28,6 +29,9 @@ export interface EventSyncer {
 /** What the syncer works with; the composition root wires the real ones. */
 export interface EventSyncerDeps {
   writer: SalesforceWriter;
+  /** Reads what the org holds where the store does not know a record, or an event is redelivered. */
+  reader: SalesforceReader;
+  /** A cache of what the org holds (the org is the truth): losing it costs reads, never a wrong write. */
   store: SyncStore;
   /** Re-reads objects before writing when a Stripe API key is configured; without it, payloads are written. */
   stripe?: StripeObjectReader | undefined;
@@ -62,7 +66,7 @@ async function syncEvents(
     take(screened.outcomes);
     const routed = routeEvents(items, screened.candidates);
     take(routed.outcomes);
-    if (routed.intents.length > 0) await writeIntents(routed.intents, deps, log, take);
+    if (routed.intents.length > 0) await writeIntents(items, routed.intents, deps, log, take);
   } catch (error) {
     const outcome = outcomeOfError(error);
     log.warn("batch failed; its undecided events will be retried", { reason: outcome.reason });
@@ -82,11 +86,13 @@ function keysOfIntent(intent: Intent): string[] {
 }
 
 /**
- * Leases the intents' records, plans them against what is known of the records, re-reads current
- * objects from Stripe, writes parents first, and commits what landed to the store. Outcomes are
- * handed to `take` as soon as they stand; applied, stale and duplicate ones only after the commit.
+ * Leases the intents' records, plans them against what the records hold (the store, else the org),
+ * re-reads current objects from Stripe, writes parents first (fenced by the leases), and commits
+ * what landed to the store. Outcomes are handed to `take` as soon as they stand; applied, stale
+ * and duplicate ones only after the commit.
  */
 async function writeIntents(
+  items: readonly SyncItem[],
   intents: readonly Intent[],
   deps: EventSyncerDeps,
   log: Logger,
@@ -94,14 +100,10 @@ async function writeIntents(
 ): Promise<void> {
   const { store } = deps;
   const scope = new LeaseScope(store, deps.recordLeases ?? DEFAULT_RECORD_LEASES, deps.clock, log);
-  const states = new Map<string, RecordState>();
-  const loaded = new Set<string>();
-  const loadStates = async (keys: readonly string[]) => {
-    const missing = [...new Set(keys)].filter((key) => !loaded.has(key) && scope.holdsAll([key]));
-    if (missing.length === 0) return;
-    for (const key of missing) loaded.add(key);
-    for (const [key, state] of await store.getRecordStates(missing)) states.set(key, state);
-  };
+  // A redelivered event may have been written by an attempt that died before its commit: ask the org.
+  const redelivered = new Set(intents.filter((i) => items[i.index]?.isRedelivery).flatMap(keysOfIntent));
+  const states = new RecordStates(deps, (key) => redelivered.has(key));
+  const loadHeld = (keys: readonly string[]) => states.load(keys.filter((key) => scope.holdsAll([key])));
   try {
     await scope.lease(intents.flatMap(keysOfIntent));
     const busy: Outcomes = new Map();
@@ -120,22 +122,22 @@ async function writeIntents(
     );
     const fresh = held.filter((intent) => !appliedMeanwhile.has(intent.event.id));
 
-    await loadStates(fresh.flatMap(keysOfIntent));
-    const plans = [...planRecords(fresh, states).values()];
+    await loadHeld(fresh.flatMap(keysOfIntent));
+    const plans = [...planRecords(fresh, states.all()).values()];
     if (deps.stripe) take(await rereadCurrentObjects(plans, deps.stripe, log));
     // A re-read may name a customer the payload did not: lease and load those too.
     const parentKeys = plans.flatMap((plan) => parentIdsOf(plan).map(customerKey));
     await scope.lease(parentKeys);
-    await loadStates(parentKeys);
+    await loadHeld(parentKeys);
 
-    const entries = composeWrites(plans, states, (key) => scope.holdsAll([key]));
-    await writeParentsFirst(entries, deps.writer, deps.mapping);
+    const entries = composeWrites(plans, states.all(), (key) => scope.holdsAll([key]));
+    await writeParentsFirst(entries, deps.writer, deps.mapping, (keys) => scope.beginWrite(keys));
     const collected = collectResults(plans, entries);
     take(collected.failed);
-    await store.commit({
+    await scope.commit({
       appliedEventIds: collected.appliedEventIds,
       eventTtlSeconds: deps.idempotencyTtlSeconds,
-      records: collected.records,
+      records: [...states.warmUpdates(), ...collected.records],
     });
     take(collected.committable);
   } finally {

@@ -51,39 +51,57 @@ export interface LeaseOptions {
   waitMs: number;
 }
 
-/** The leases one `acquireRecordLeases` call took. */
+/**
+ * One batch's record leases, under one random token. A batch holds a lease on every record it
+ * touches from reading its state to committing it, so two batches never write one record at the
+ * same time; the write and the commit are fenced by the leases, so a batch that lost one (Redis
+ * stalled past the lease lifetime, a key evicted) writes and commits nothing.
+ */
 export interface RecordLeases {
-  /** The keys now held by this caller: those asked, minus the ones still busy after `waitMs`. */
-  readonly acquired: ReadonlySet<string>;
-  /** Gives every lease of this call that is still ours `ttlMs` more from now (a long batch calls it). */
+  /** The keys this holder holds now. */
+  readonly held: ReadonlySet<string>;
+  /**
+   * Takes a lease on each of `keys` that no one else holds, in one global key order, waiting up
+   * to `waitMs` for busy ones; a lease held by someone else is never taken over before it runs out.
+   * Keys still busy after the wait are simply not held. Not reentrant across holders.
+   */
+  acquire(keys: readonly string[]): Promise<void>;
+  /** Gives every lease still ours `ttlMs` more from now. */
   renew(): Promise<void>;
   /**
-   * Gives back every lease of this call that is still ours (one that ran out and was taken by
-   * someone else is left alone). Idempotent.
+   * The fence before a write: checks that every lease is still ours (else throws a
+   * RetryableSyncError `lease_lost` and marks nothing), renews them all, and marks `keys` as being
+   * written: until a commit clears the mark, the store reports those records as unknown, so if the
+   * writer dies between Salesforce's answer and its commit the next batch asks the org.
    */
+  beginWrite(keys: readonly string[]): Promise<void>;
+  /**
+   * The fenced commit: applied atomically only while the lease of every record in `commit.records`
+   * is still ours (else throws `lease_lost` and changes nothing); clears those records' write marks.
+   */
+  commit(commit: StoreCommit): Promise<void>;
+  /** Gives back every lease still ours (one that ran out and was taken by someone else is left alone). Idempotent. */
   release(): Promise<void>;
 }
 
 /**
- * The sync's memory: applied event ids (with a TTL), per-record state, and per-record leases.
- * Batched, so a batch of events costs a few round trips. Implemented on Redis and in memory
- * (data-access/store); one table of ordering cases runs against both and the domain rule.
+ * The sync's memory of Salesforce, a cache: applied event ids (with a TTL), per-record state and
+ * per-record leases. Losing any of it costs reads of the org, never a wrong write. Batched, so a
+ * batch of events costs a few round trips. Implemented on Redis and in memory (data-access/store);
+ * one table of ordering cases runs against both and the domain rule.
  */
 export interface SyncStore {
   /** The subset of `eventIds` already applied. */
   findAppliedEvents(eventIds: readonly string[]): Promise<Set<string>>;
-  /** States of the records named by `keys`; a record the store does not know is absent from the map. */
-  getRecordStates(keys: readonly string[]): Promise<Map<string, RecordState>>;
-  /** Marks events applied and merges record updates (`mergeRecordState`), atomically. */
-  commit(commit: StoreCommit): Promise<void>;
   /**
-   * Takes an exclusive lease on each record key that no one else holds, waiting up to `waitMs`
-   * for busy ones; a lease held by someone else is never taken over before it runs out. A batch
-   * holds its leases from reading record states to committing them, so two batches never write
-   * one record at the same time. Not reentrant: a key held by an earlier call of the same process
-   * is busy too.
+   * States of the records named by `keys`. A record the store does not know, or one marked as
+   * being written by a batch that never committed, is absent from the map: ask the org.
    */
-  acquireRecordLeases(keys: readonly string[], options: LeaseOptions): Promise<RecordLeases>;
+  getRecordStates(keys: readonly string[]): Promise<Map<string, RecordState>>;
+  /** Marks events applied and merges record updates (`mergeRecordState`), atomically, without a fence. */
+  commit(commit: StoreCommit): Promise<void>;
+  /** A lease holder for one batch. */
+  openLeases(options: LeaseOptions): RecordLeases;
 }
 
 /** The store key of a record. */

@@ -48,27 +48,32 @@ function parentFailure(key: string, result: FailureOutcome | undefined): Failure
 
 /**
  * Writes parents first, then the children whose parents landed, one upsert call per object; sets
- * `result` on every entry that had none (entries marked busy before keep theirs).
+ * `result` on every entry that had none (entries marked busy before keep theirs). `fence` runs
+ * before each round of calls with the keys about to be written, and throws to stop the batch.
  */
 export async function writeParentsFirst(
   entries: readonly WriteEntry[],
   writer: SalesforceWriter,
   mapping: Mapping,
+  fence: (keys: string[]) => Promise<void>,
 ): Promise<void> {
   const pending = entries.filter((entry) => entry.result === undefined);
   const customers = pending.filter((entry) => entry.object === "Stripe_Customer__c");
-  await upsertEntries("Stripe_Customer__c", customers, writer, mapping);
+  if (customers.length > 0) {
+    await fence(customers.map((entry) => entry.key));
+    await upsertEntries("Stripe_Customer__c", customers, writer, mapping);
+  }
   const parentResults = new Map(customers.map((entry) => [entry.key, entry.result]));
-  await Promise.all(
-    CHILD_OBJECTS.map((object) => {
-      const ready: WriteEntry[] = [];
-      for (const entry of pending) {
-        if (entry.object !== object) continue;
-        const failed = entry.parents.find((key) => parentResults.get(key) !== "ok");
-        if (failed === undefined) ready.push(entry);
-        else entry.result = parentFailure(failed, parentResults.get(failed) as FailureOutcome | undefined);
-      }
-      return upsertEntries(object, ready, writer, mapping);
-    }),
-  );
+  const ready = new Map<DefaultObjectName, WriteEntry[]>(CHILD_OBJECTS.map((object) => [object, []]));
+  for (const entry of pending) {
+    const batch = ready.get(entry.object);
+    if (!batch) continue;
+    const failed = entry.parents.find((key) => parentResults.get(key) !== "ok");
+    if (failed === undefined) batch.push(entry);
+    else entry.result = parentFailure(failed, parentResults.get(failed) as FailureOutcome | undefined);
+  }
+  const children = [...ready.values()].flat();
+  if (children.length === 0) return;
+  await fence(children.map((entry) => entry.key));
+  await Promise.all([...ready].map(([object, batch]) => upsertEntries(object, batch, writer, mapping)));
 }

@@ -9,8 +9,21 @@ export interface HealthRouterOptions {
   /** Dependencies that must answer for `/health/ready` to be 200. */
   checks: readonly ReadinessCheck[];
   registry: Registry;
-  /** False while draining after SIGTERM: readiness then answers 503. */
-  isAcceptingWork?: () => boolean;
+  /**
+   * Whether the role takes work now; anything but `ready` makes readiness answer 503 with the
+   * status and its reason (default: always ready).
+   */
+  workState?: () => WorkState;
+}
+
+/** What a role is doing, as readiness reports it. */
+export interface WorkState {
+  /** `ready`, or why not: `starting`, `paused`, `draining`. */
+  status: "ready" | "starting" | "paused" | "draining";
+  /** A short machine-readable reason, e.g. `salesforce_unavailable` or `mapping_invalid`. */
+  reason?: string;
+  /** What an operator should know, e.g. the field the org lacks. */
+  detail?: string;
 }
 
 /**
@@ -31,10 +44,12 @@ export function createHealthRouter(options: HealthRouterOptions): Router {
   router.get("/health/live", live);
   router.get("/health/ready", async (ctx) => {
     const { ready, dependencies } = await runReadinessChecks(options.checks);
-    const accepting = options.isAcceptingWork?.() ?? true;
-    ctx.status = ready && accepting ? 200 : 503;
+    const work = options.workState?.() ?? { status: "ready" };
+    ctx.status = ready && work.status === "ready" ? 200 : 503;
     ctx.body = {
-      status: !accepting ? "draining" : ready ? "ready" : "not_ready",
+      status: work.status !== "ready" ? work.status : ready ? "ready" : "not_ready",
+      ...(work.reason === undefined ? {} : { reason: work.reason }),
+      ...(work.detail === undefined ? {} : { detail: work.detail }),
       role: options.role,
       dependencies,
     };

@@ -31,7 +31,7 @@ export function createWebApp(deps: WebAppDeps): Koa<RequestState> {
     role: "web",
     checks: deps.checks,
     registry: deps.metrics.registry,
-    ...(deps.isAcceptingWork ? { isAcceptingWork: deps.isAcceptingWork } : {}),
+    workState: () => ({ status: (deps.isAcceptingWork?.() ?? true) ? "ready" : "draining" }),
   });
   app.use(correlationAndAccessLog(deps.logger));
   app.use(webhook.routes());

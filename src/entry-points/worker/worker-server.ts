@@ -3,7 +3,7 @@ import Koa from "koa";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
 import type { ReadinessCheck } from "../health/health-checks.js";
-import { createHealthRouter } from "../health/health-router.js";
+import { createHealthRouter, type WorkState } from "../health/health-router.js";
 
 /** Collaborators of the worker's own HTTP server (health and metrics only; it takes no work over HTTP). */
 export interface WorkerServerOptions {
@@ -11,8 +11,8 @@ export interface WorkerServerOptions {
   checks: readonly ReadinessCheck[];
   /** Whose registry `/metrics` serves. */
   metrics: Pick<Metrics, "registry">;
-  /** False while draining: readiness answers 503 (typically `worker.isRunning`). */
-  isAcceptingWork?: () => boolean;
+  /** What the worker is doing; anything but `ready` makes readiness 503 with its reason (`worker.state`). */
+  workState?: () => WorkState;
 }
 
 /** The worker's Koa app: `/health`, `/health/live`, `/health/ready`, `/metrics`. */
@@ -22,7 +22,7 @@ export function createWorkerApp(options: WorkerServerOptions): Koa {
     role: "worker",
     checks: options.checks,
     registry: options.metrics.registry,
-    ...(options.isAcceptingWork ? { isAcceptingWork: options.isAcceptingWork } : {}),
+    ...(options.workState ? { workState: options.workState } : {}),
   });
   app.use(health.routes());
   app.use(health.allowedMethods());

@@ -11,6 +11,8 @@ import { holdMessage, type HeldMessage } from "./held-message.js";
 import { processGroup } from "./process-group.js";
 import { releaseMessages } from "./queue-actions.js";
 import { ReceiveLoops } from "./receive-loop.js";
+import type { WorkState } from "../health/health-router.js";
+import { describeError } from "./describe-error.js";
 import { VisibilityHeartbeat } from "./visibility-heartbeat.js";
 
 /** What the queue worker needs; the composition root wires the real ones. */
@@ -29,17 +31,27 @@ export interface WorkerOptions {
   backoff?: BackoffPolicy;
   /** Random source for the backoff jitter (default Math.random). */
   random?: () => number;
+  /**
+   * What must hold before the first receive (the org reachable, the store scoped to it, the
+   * mapping matching the org); retried until it passes, while readiness answers 503 with its error.
+   */
+  prepare?: () => Promise<void>;
 }
 
 /** The running queue worker. */
 export interface Worker {
-  /** Resolves the dead-letter queue, then starts the long-poll loops and returns. */
+  /** Resolves the dead-letter queue, then prepares (retrying in the background) and starts receiving; returns at once. */
   start(): Promise<void>;
   /** Stops receiving, lets work in flight finish within the shutdown budget, releases the rest. */
   stop(): Promise<void>;
-  /** True between start and the beginning of stop (readiness answers 503 outside). */
+  /** True once receiving and until stop begins. */
   isRunning(): boolean;
+  /** What the worker does now, for readiness. */
+  state(): WorkState;
 }
+
+/** Longest pause between two attempts to prepare, ms. */
+const MAX_PREPARE_BACKOFF_MS = 30_000;
 
 /** Part of the shutdown timeout kept back for releasing messages and closing up. */
 function drainBudgetMs(shutdownTimeoutSeconds: number): number {
@@ -65,7 +77,9 @@ export function createWorker(options: WorkerOptions): Worker {
     clock,
   });
   let dlqUrl = options.dlqUrl;
-  let state: "idle" | "running" | "stopping" = "idle";
+  let state: "idle" | "preparing" | "running" | "stopping" = "idle";
+  let prepareProblem: string | undefined;
+  const stopSignal = new AbortController();
   // Receiving runs ahead of syncing: two groups being synced, one waiting, and one receive per
   // loop may be held, so under a backlog groups fill to maxRecordsPerCall (fewer, fuller calls).
   const groupSize = Math.max(1, config.maxRecordsPerCall);
@@ -133,6 +147,35 @@ export function createWorker(options: WorkerOptions): Worker {
     for (const message of unsettled) if (message.markSettled()) metrics.messagesInFlight.dec();
   }
 
+  /** Runs `prepare` until it passes (unless stopped meanwhile), then starts receiving. */
+  async function prepareThenReceive(): Promise<void> {
+    for (let attempt = 1; options.prepare && state === "preparing"; attempt++) {
+      try {
+        await options.prepare();
+        prepareProblem = undefined;
+        break;
+      } catch (error) {
+        prepareProblem = describeError(error);
+        const waitMs = Math.min(1000 * 2 ** (attempt - 1), MAX_PREPARE_BACKOFF_MS);
+        logger.error("worker cannot start consuming yet; retrying", {
+          problem: prepareProblem,
+          retryInMs: waitMs,
+        });
+        await sleep(clock, waitMs, stopSignal.signal);
+      }
+    }
+    if (state !== "preparing") return;
+    state = "running";
+    heartbeat.start();
+    receiver.start();
+    logger.info("worker started", {
+      queueUrl,
+      concurrency: config.concurrency,
+      batchSize: config.batchSize,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    });
+  }
+
   return {
     async start() {
       if (state !== "idle") return;
@@ -146,18 +189,16 @@ export function createWorker(options: WorkerOptions): Worker {
           { queueUrl },
         );
       }
-      state = "running";
-      heartbeat.start();
-      receiver.start();
-      logger.info("worker started", {
-        queueUrl,
-        concurrency: config.concurrency,
-        batchSize: config.batchSize,
-        visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
-      });
+      state = "preparing";
+      void prepareThenReceive();
     },
 
     async stop() {
+      if (state === "preparing") {
+        state = "idle";
+        stopSignal.abort();
+        return;
+      }
       if (state !== "running") return;
       state = "stopping";
       const startedAt = clock.now();
@@ -184,5 +225,15 @@ export function createWorker(options: WorkerOptions): Worker {
     },
 
     isRunning: () => state === "running",
+
+    state(): WorkState {
+      if (state === "running") return { status: "ready" };
+      if (state === "preparing")
+        return {
+          status: "starting",
+          ...(prepareProblem ? { reason: "prepare_failed", detail: prepareProblem } : {}),
+        };
+      return { status: "draining" };
+    },
   };
 }

@@ -2,6 +2,7 @@ import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient
 import { Redis } from "ioredis";
 import { loadConfig, type AppConfig } from "../../../src/config/config.js";
 import { createSqsClient } from "../../../src/data-access/sqs/create-sqs-client.js";
+import { connectRedis } from "../../../src/data-access/store/connect-redis.js";
 import type { StripeEvent } from "../../../src/domain/stripe-event.js";
 import { defaultMapping } from "../../../src/domain/sync/mapping.js";
 import {
@@ -184,7 +185,7 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
   const workers: TestWorker[] = [];
 
   const buildTestWorker = (): TestWorker => {
-    const redis = new Redis(infra.redisServer.url, { maxRetriesPerRequest: 2 });
+    const redis = connectRedis(infra.redisServer.url);
     const metrics = createMetrics({ collectDefaults: false });
     const stack = buildWorker({
       config,

@@ -1,4 +1,6 @@
 import type {
+  RecordQuery,
+  SalesforceReader,
   SalesforceRecord,
   SalesforceRecordError,
   SalesforceWriter,
@@ -22,8 +24,10 @@ export interface Rejection extends SalesforceRecordError {
  * allOrNone=false, including the errors the sync must avoid (an External ID twice in one call, a
  * lookup to a parent that does not exist yet).
  */
-export class FakeSalesforceWriter implements SalesforceWriter {
+export class FakeSalesforceWriter implements SalesforceWriter, SalesforceReader {
   readonly calls: UpsertCall[] = [];
+  /** Every readRecords call, as the queries it received. */
+  readonly reads: RecordQuery[][] = [];
   /** Object name -> External ID -> record as stored. */
   readonly rows = new Map<string, Map<string, SalesforceRecord>>();
   private readonly rejections = new Map<string, Rejection>();
@@ -103,5 +107,33 @@ export class FakeSalesforceWriter implements SalesforceWriter {
         isRetryable: false,
       };
     });
+  }
+
+  /** Answers from the stored rows, like a SOQL query by External IDs; DateTimes in Salesforce's form. */
+  async readRecords(queries: readonly RecordQuery[]): Promise<SalesforceRecord[][]> {
+    this.reads.push(structuredClone([...queries]));
+    return queries.map((query) => {
+      const table = this.rows.get(query.objectName);
+      return query.externalIds.flatMap((id) => {
+        const row = table?.get(id);
+        if (!row) return [];
+        const picked: SalesforceRecord = { Id: row.Id, [query.externalIdField]: id };
+        for (const field of query.fields) {
+          const value = row[field];
+          picked[field] =
+            typeof value === "string" && /^\d{4}-\d{2}-\d{2}T.*Z$/.test(value)
+              ? value.replace(/Z$/, "+0000")
+              : (value ?? null);
+        }
+        return [picked];
+      });
+    });
+  }
+
+  /** Puts a record in the fake org, as if it had been there before (another tool, an earlier load). */
+  preload(objectName: string, externalIdField: string, record: SalesforceRecord): void {
+    const table = this.rows.get(objectName) ?? new Map<string, SalesforceRecord>();
+    this.rows.set(objectName, table);
+    table.set(String(record[externalIdField]), { Id: `a0${this.nextId++}`, ...structuredClone(record) });
   }
 }

@@ -66,6 +66,8 @@ export interface TestSync {
   metrics: Metrics;
   clock: TestClock;
   sync(...events: StripeEvent[]): Promise<EventOutcome[]>;
+  /** Hands the events over as redeliveries (SQS ApproximateReceiveCount > 1). */
+  syncRedelivered(...events: StripeEvent[]): Promise<EventOutcome[]>;
 }
 
 /** Creates a TestSync; options replace its parts. */
@@ -83,6 +85,7 @@ export function createTestSync(
   const metrics = createMetrics({ collectDefaults: false });
   const syncer = createEventSyncer({
     writer,
+    reader: writer,
     store,
     stripe: options.stripe,
     mapping: options.mapping ?? defaultMapping(),
@@ -97,5 +100,6 @@ export function createTestSync(
     metrics,
     clock,
     sync: (...events) => syncer.syncEvents(itemsOf(events), log),
+    syncRedelivered: (...events) => syncer.syncEvents(itemsOf(events, true), log),
   };
 }
