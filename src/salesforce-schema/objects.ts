@@ -70,6 +70,8 @@ const eventTracking: FieldDefinition[] = [
   text("Last_Stripe_Event_Id__c", "Last Stripe Event Id"),
   dateTime("Last_Stripe_Event_At__c", "Last Stripe Event At"),
 ];
+/** The event's `account` (Connect): written only for events that carry one. */
+const stripeAccountId: FieldDefinition = text("Stripe_Account_Id__c", "Stripe Account Id");
 
 /** Subscription statuses, as Stripe spells them. */
 export const SUBSCRIPTION_STATUSES = [
@@ -102,6 +104,7 @@ export const STRIPE_CUSTOMER: ObjectDefinition = {
     dateTime("Stripe_Created__c", "Stripe Created"),
     checkbox("Deleted__c", "Deleted"),
     ...eventTracking,
+    stripeAccountId,
   ],
 };
 
@@ -138,6 +141,7 @@ export const STRIPE_SUBSCRIPTION: ObjectDefinition = {
     checkbox("Livemode__c", "Livemode"),
     dateTime("Stripe_Created__c", "Stripe Created"),
     ...eventTracking,
+    stripeAccountId,
   ],
 };
 
@@ -163,6 +167,7 @@ export const PAYMENT_TRANSACTION: ObjectDefinition = {
     checkbox("Livemode__c", "Livemode"),
     dateTime("Stripe_Created__c", "Stripe Created"),
     ...eventTracking,
+    stripeAccountId,
   ],
 };
 

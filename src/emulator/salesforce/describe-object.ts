@@ -1,4 +1,5 @@
 import type { FieldDefinition, ObjectDefinition } from "../../salesforce-schema/objects.js";
+import type { FieldAccess } from "./org-schema.js";
 import { fieldLength } from "./validate-record.js";
 
 const DESCRIBE_TYPE: Record<FieldDefinition["type"], string> = {
@@ -42,7 +43,7 @@ const systemField = (
   ...extra,
 });
 
-function describeField(field: FieldDefinition): DescribeField {
+function describeField(field: FieldDefinition, access: FieldAccess): DescribeField {
   const isName = field.name === "Name";
   return {
     name: field.name,
@@ -56,8 +57,8 @@ function describeField(field: FieldDefinition): DescribeField {
     // Checkboxes are never null; Name is required but defaults to the Id on insert.
     nillable: !isName && field.type !== "Checkbox",
     defaultedOnCreate: isName || field.type === "Checkbox",
-    createable: true,
-    updateable: true,
+    createable: access.createable,
+    updateable: access.updateable,
     externalId: field.isExternalId === true,
     unique: field.isExternalId === true,
     caseSensitive: field.isExternalId === true,
@@ -80,6 +81,7 @@ export function describeObject(
   object: ObjectDefinition,
   keyPrefix: string,
   apiVersion: string,
+  accessOf: (field: FieldDefinition) => FieldAccess = () => ({ createable: true, updateable: true }),
 ): Record<string, unknown> {
   const base = `/services/data/v${apiVersion}/sobjects/${object.name}`;
   return {
@@ -95,7 +97,7 @@ export function describeObject(
     fields: [
       systemField("Id", "Record ID", "id", { idLookup: true }),
       systemField("IsDeleted", "Deleted", "boolean"),
-      ...object.fields.map(describeField),
+      ...object.fields.map((field) => describeField(field, accessOf(field))),
       systemField("CreatedDate", "Created Date", "datetime"),
       systemField("LastModifiedDate", "Last Modified Date", "datetime"),
       systemField("SystemModstamp", "System Modstamp", "datetime"),

@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { describeObject } from "./describe-object.js";
-import type { EmulatorOperation } from "./emulator-stats.js";
-import { sendJson, type EmulatorState } from "./emulator-state.js";
-import { runSoql } from "./soql-query.js";
-import { upsertCollection, upsertSingle } from "./upsert-records.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { resolveBulkRoute } from "./bulk-ingest-routes.js";
+import { hasWriteSubrequest, runComposite } from "./composite-request.js";
+import { resolveRoute, type Route } from "./data-routes.js";
+import { sendAnswer, sendJson, type Answer, type EmulatorState } from "./emulator-state.js";
 import { RequestError } from "./validate-record.js";
 
 const OLDEST_VERSION = 20;
 const LATEST_VERSION = 64;
-// sObject Collections upsert by external id exists from API 46.0 on.
-const COLLECTIONS_UPSERT_VERSION = 46;
+// A REST call's URI, and its URI plus headers, may be 16,384 bytes at most (Salesforce knowledge article 000386264).
+const MAX_URI_AND_HEADERS_BYTES = 16_384;
 
 const NOT_FOUND = [{ errorCode: "NOT_FOUND", message: "The requested resource does not exist" }];
 
@@ -22,95 +22,69 @@ function listVersions(): Array<{ label: string; url: string; version: string }> 
   return versions;
 }
 
-type Route = { operation: EmulatorOperation; run: () => { status: number; body: unknown } };
+/** 414 when the URI alone is too long, 431 when URI and headers together are. */
+function checkRequestSize(request: IncomingMessage): number | undefined {
+  const uriBytes = Buffer.byteLength(request.url ?? "");
+  if (uriBytes > MAX_URI_AND_HEADERS_BYTES) return 414;
+  const headerBytes = request.rawHeaders.reduce((sum, part) => sum + Buffer.byteLength(part) + 2, 0);
+  return uriBytes + headerBytes > MAX_URI_AND_HEADERS_BYTES ? 431 : undefined;
+}
 
-function route(
+function resolve(
   state: EmulatorState,
-  method: string,
+  request: IncomingMessage,
   url: URL,
   version: string,
   text: string,
 ): Route | undefined {
-  const parts = url.pathname.split("/").filter(Boolean).slice(3).map(decodeURIComponent);
-  const parse = (): unknown => {
+  const method = request.method ?? "GET";
+  let parsed: { value: unknown } | undefined;
+  const readJson = (): unknown => {
+    if (parsed) return parsed.value;
     try {
-      return JSON.parse(text);
+      parsed = { value: JSON.parse(text) };
     } catch {
       throw new RequestError("JSON_PARSER_ERROR", "Unexpected character in the request body: not valid JSON");
     }
+    return parsed.value;
   };
-  const object = (name: string | undefined) => {
-    const definition = name ? state.store.definition(name) : undefined;
-    if (!definition) throw new RequestError("NOT_FOUND", "The requested resource does not exist", 404);
-    return definition;
-  };
-  const [first, second, third, fourth, ...rest] = parts;
-  if (
-    method === "PATCH" &&
-    first === "composite" &&
-    second === "sobjects" &&
-    fourth !== undefined &&
-    rest.length === 0
-  ) {
+  const parts = url.pathname.split("/").filter(Boolean).slice(3);
+  if (method === "POST" && parts.length === 1 && parts[0] === "composite") {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
     return {
-      operation: "collections_upsert",
-      run: () => {
-        if (Number(version) < COLLECTIONS_UPSERT_VERSION)
-          throw new RequestError("NOT_FOUND", NOT_FOUND[0]!.message, 404);
-        const { results, tally } = upsertCollection(
-          object(third),
-          fourth,
-          parse(),
-          state.store,
-          state.faults,
-        );
-        state.stats.countRecords(tally);
-        return { status: 200, body: results };
-      },
+      operation: "composite",
+      isWrite: hasWriteSubrequest(body),
+      run: () => runComposite(state, readJson()),
     };
   }
-  if (method === "PATCH" && first === "sobjects" && fourth !== undefined && rest.length === 0) {
-    return {
-      operation: "upsert",
-      run: () => {
-        const answer = upsertSingle(object(second), third ?? "", fourth, parse(), state.store, state.faults);
-        state.stats.countRecords(answer.tally);
-        return answer;
-      },
-    };
-  }
-  if (method === "GET" && first === "sobjects" && third === "describe" && fourth === undefined) {
-    const definition = object(second);
-    return {
-      operation: "describe",
-      run: () => ({
-        status: 200,
-        body: describeObject(definition, state.store.keyPrefix(definition.name), version),
-      }),
-    };
-  }
-  if (method === "GET" && first === "query" && second === undefined) {
-    return {
-      operation: "query",
-      run: () => {
-        const soql = url.searchParams.get("q");
-        if (!soql) throw new RequestError("MALFORMED_QUERY", "q parameter is required");
-        return { status: 200, body: runSoql(soql, state.store, version) };
-      },
-    };
-  }
-  return undefined;
+  return (
+    resolveBulkRoute(state, method, url, version, text, readJson) ??
+    resolveRoute(state, method, url, version, readJson, {
+      source: method === "PATCH" && parts[0] === "composite" ? "collections_upsert" : "upsert",
+      queryOptions: request.headers["sforce-query-options"],
+    })
+  );
 }
 
-/** Serves `/services/data/...`: bearer auth, injected faults, the API limit, then the operation. */
-export function handleDataRequest(
+/** Serves `/services/data/...`: size limits, bearer auth, injected faults, the API limit, then the operation. */
+export async function handleDataRequest(
   state: EmulatorState,
   request: IncomingMessage,
   url: URL,
   text: string,
   response: ServerResponse,
-): void {
-  const method = request.method ?? "GET";
+): Promise<void> {
+  const tooLarge = checkRequestSize(request);
+  if (tooLarge) {
+    response.writeHead(tooLarge, { "content-type": "text/plain" });
+    response.end(tooLarge === 414 ? "URI Too Long" : "Request Header Fields Too Large");
+    return;
+  }
   if (url.pathname === "/services/data" || url.pathname === "/services/data/") {
     state.stats.countCall("versions");
     sendJson(response, 200, listVersions());
@@ -121,45 +95,68 @@ export function handleDataRequest(
     sendJson(response, 401, [{ message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" }]);
     return;
   }
-  const versionMatch = url.pathname.match(/^\/services\/data\/v(\d+\.\d)(\/|$)/);
-  const version = versionMatch?.[1];
-  const respond = (status: number, body: unknown) =>
-    sendJson(response, status, body, { "sforce-limit-info": state.stats.limitInfo() });
+  const version = url.pathname.match(/^\/services\/data\/v(\d+\.\d)(\/|$)/)?.[1];
+  const respond = (answer: Answer) =>
+    sendAnswer(response, answer, { "sforce-limit-info": state.stats.limitInfo() });
   if (!version || Number(version) < OLDEST_VERSION || Number(version) > LATEST_VERSION) {
-    respond(404, NOT_FOUND);
+    respond({ status: 404, body: NOT_FOUND });
     return;
   }
   let matched: Route | undefined;
   try {
-    matched = route(state, method, url, version, text);
+    matched = resolve(state, request, url, version, text);
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
     state.stats.countCall("other");
-    respond(error.status, [{ message: error.message, errorCode: error.errorCode }]);
+    respond({ status: error.status, body: [{ message: error.message, errorCode: error.errorCode }] });
     return;
   }
-  const isWithinLimit = state.stats.countCall(matched?.operation ?? "other");
-  const fault = state.faults.takeCallFault();
+  const operation = matched?.operation ?? "other";
+  const call = {
+    operation: operation === "versions" ? ("other" as const) : operation,
+    ...(matched?.object === undefined ? {} : { object: matched.object }),
+    isWrite: matched?.isWrite === true && operation !== "composite",
+  };
+  const isWithinLimit = state.stats.countCall(operation);
+  const delay = state.faults.takeDelay(call);
+  if (delay.latencyMs > 0) await sleep(delay.latencyMs);
+  if (delay.isHung) {
+    state.gate.hang(response);
+    return;
+  }
+  const fault = state.faults.takeCallFault(call);
   if (fault) {
     if (fault.status === 401) sendJson(response, 401, fault.body);
-    else respond(fault.status, fault.body);
+    else respond(fault);
     return;
   }
   if (!isWithinLimit) {
-    respond(403, [{ message: "TotalRequests Limit exceeded.", errorCode: "REQUEST_LIMIT_EXCEEDED" }]);
+    respond({
+      status: 403,
+      body: [{ message: "TotalRequests Limit exceeded.", errorCode: "REQUEST_LIMIT_EXCEEDED" }],
+    });
     return;
   }
   if (!matched) {
-    respond(404, NOT_FOUND);
+    respond({ status: 404, body: NOT_FOUND });
     return;
   }
+  let answer: Answer;
   try {
-    const { status, body } = matched.run();
-    respond(status, body);
+    answer = matched.run();
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
-    respond(error.status, [
-      { message: error.message, errorCode: error.errorCode, ...(error.status === 400 ? { fields: [] } : {}) },
-    ]);
+    answer = {
+      status: error.status,
+      body: [
+        {
+          message: error.message,
+          errorCode: error.errorCode,
+          ...(error.status === 400 ? { fields: [] } : {}),
+        },
+      ],
+    };
   }
+  if (state.faults.takeHold({ ...call, isWrite: matched.isWrite })) state.gate.hold(() => respond(answer));
+  else respond(answer);
 }

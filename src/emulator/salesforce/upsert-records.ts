@@ -1,7 +1,8 @@
 import type { ObjectDefinition } from "../../salesforce-schema/objects.js";
-import type { FaultInjector } from "./faults.js";
+import type { FaultInjector } from "./fault-injector.js";
 import type { RecordStore, StoredRecord } from "./record-store.js";
-import { readRecord, RequestError, type RecordError } from "./validate-record.js";
+import { findField, readRecord, RequestError, type RecordError } from "./validate-record.js";
+import type { WriteSource } from "./write-history.js";
 
 /** One record's answer in an sObject Collections upsert. */
 export interface CollectionResult {
@@ -18,7 +19,8 @@ export interface UpsertTally {
   failed: number;
 }
 
-interface PlannedWrite {
+/** A record ready to be written: its Id, its field values, and the record it updates (if any). */
+export interface PlannedWrite {
   id: string;
   fields: Record<string, unknown>;
   existing: StoredRecord | undefined;
@@ -31,8 +33,29 @@ const ROLLED_BACK: RecordError = {
   fields: [],
 };
 
+/** Field-level security: the fields the running user may not set on this insert or update. */
+function checkFieldAccess(
+  object: ObjectDefinition,
+  fields: Record<string, unknown>,
+  isUpdate: boolean,
+  store: RecordStore,
+): RecordError | undefined {
+  const refused = Object.keys(fields).filter((name) => {
+    const field = findField(object, name);
+    if (!field) return false;
+    const access = store.schema.fieldAccess(object.name, field);
+    return isUpdate ? !access.updateable : !access.createable;
+  });
+  if (refused.length === 0) return undefined;
+  return {
+    statusCode: "INVALID_FIELD_FOR_INSERT_UPDATE",
+    message: `Unable to create/update fields: ${refused.join(", ")}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+    fields: refused,
+  };
+}
+
 /** Reads one record and decides insert or update; returns its errors instead when it cannot be written. */
-function planWrite(
+export function planWrite(
   object: ObjectDefinition,
   externalId: string,
   body: Record<string, unknown>,
@@ -42,7 +65,9 @@ function planWrite(
   const { fields, errors } = readRecord(object, body, store);
   const existing = store.findByExternalId(object.name, externalId);
   if (errors.length > 0) return errors;
-  const fault = faults.takeRecordFault(externalId, existing?.Id);
+  const refused = checkFieldAccess(object, fields, existing !== undefined, store);
+  if (refused) return [refused];
+  const fault = faults.takeRecordFault(object.name, externalId, existing?.Id);
   if (fault) return [{ statusCode: fault.statusCode, message: fault.message, fields: [] }];
   if (fields.Name === null) {
     return [
@@ -70,8 +95,11 @@ export function upsertCollection(
   request: unknown,
   store: RecordStore,
   faults: FaultInjector,
+  options: { source: WriteSource; isAllOrNoneForced?: boolean },
 ): { results: CollectionResult[]; tally: UpsertTally } {
-  const { allOrNone, records } = (request ?? {}) as { allOrNone?: unknown; records?: unknown };
+  const { allOrNone: sentAllOrNone, records } = (request ?? {}) as { allOrNone?: unknown; records?: unknown };
+  // Inside a composite request with allOrNone, its all-or-none overrides the subrequest's.
+  const allOrNone = options.isAllOrNoneForced === true ? true : sentAllOrNone;
   if (!Array.isArray(records)) throw new RequestError("JSON_PARSER_ERROR", "records: expected an array");
   if (records.length > MAX_RECORDS) {
     throw new RequestError(
@@ -104,6 +132,8 @@ export function upsertCollection(
   const occurrences = new Map<string, number>();
   for (const id of externalIds) if (id !== undefined) occurrences.set(id, (occurrences.get(id) ?? 0) + 1);
 
+  // Salesforce reads the whole request before writing anything: an unknown field in any record fails the call.
+  for (const body of bodies) readRecord(object, body, store);
   const outcomes: Array<PlannedWrite | RecordError[]> = bodies.map((body, index) => {
     const externalId = externalIds[index];
     if (externalId === undefined) {
@@ -123,7 +153,7 @@ export function upsertCollection(
     const { [object.externalIdField]: _ext, ...rest } = body;
     const outcome = planWrite(object, externalId, rest, store, faults);
     if (!Array.isArray(outcome) && allOrNone !== true)
-      store.write(object, outcome.id, outcome.fields, outcome.existing);
+      store.write(object, outcome.id, outcome.fields, outcome.existing, options.source);
     return outcome;
   });
 
@@ -138,7 +168,7 @@ export function upsertCollection(
       tally.failed += 1;
       return { success: false, errors: [ROLLED_BACK] };
     }
-    if (allOrNone === true) store.write(object, outcome.id, outcome.fields, outcome.existing);
+    if (allOrNone === true) store.write(object, outcome.id, outcome.fields, outcome.existing, options.source);
     if (outcome.existing) tally.updated += 1;
     else tally.created += 1;
     return { id: outcome.id, success: true, errors: [], created: !outcome.existing };
@@ -157,6 +187,7 @@ export function upsertSingle(
   request: unknown,
   store: RecordStore,
   faults: FaultInjector,
+  source: WriteSource,
 ): { status: number; body: unknown; tally: UpsertTally } {
   if (externalIdField.toLowerCase() !== object.externalIdField.toLowerCase()) {
     throw new RequestError(
@@ -184,7 +215,7 @@ export function upsertSingle(
       tally: { created: 0, updated: 0, failed: 1 },
     };
   }
-  store.write(object, outcome.id, outcome.fields, outcome.existing);
+  store.write(object, outcome.id, outcome.fields, outcome.existing, source);
   const created = !outcome.existing;
   return {
     status: created ? 201 : 200,
