@@ -35,9 +35,19 @@ export interface WorkerReport {
 /** One call per record: what a worker without batching does. */
 function oneCallPerRecord(client: SalesforceWriter): SalesforceWriter {
   return {
-    async upsert(objectName, externalIdField, records) {
-      const answers = await Promise.all(records.map((r) => client.upsert(objectName, externalIdField, [r])));
-      return answers.map((answer) => answer[0]!);
+    async upsertMany(requests) {
+      return Promise.all(
+        requests.map(async (request) => {
+          const answers = await Promise.all(
+            request.records.map((record) => client.upsertMany([{ ...request, records: [record] }])),
+          );
+          const failed = answers.find(([answer]) => answer && "error" in answer);
+          if (failed?.[0]) return failed[0];
+          return {
+            results: answers.flatMap(([answer]) => (answer && "results" in answer ? answer.results : [])),
+          };
+        }),
+      );
     },
   };
 }
@@ -59,7 +69,6 @@ async function main() {
     }),
     logger,
     metrics,
-    maxRecordsPerCall: config.worker.maxRecordsPerCall,
   });
   const syncer = createEventSyncer({
     writer: mode === "naive" ? oneCallPerRecord(client) : client,

@@ -10,7 +10,7 @@ import { RedisSyncStore } from "../data-access/store/redis-sync-store.js";
 import { createStripeObjectReader } from "../data-access/stripe/stripe-api-reader.js";
 import type { Mapping } from "../domain/sync/mapping.js";
 import { createEventSyncer, type EventSyncer } from "../domain/sync/sync-events.js";
-import type { SyncStore } from "../domain/sync/sync-store-port.js";
+import type { LeaseOptions, SyncStore } from "../domain/sync/sync-store-port.js";
 import { checkMappingAgainstOrg } from "../domain/sync/check-mapping.js";
 import type { PauseScope } from "../entry-points/worker/pause-gate.js";
 import { RetryableSyncError } from "../shared/errors.js";
@@ -57,6 +57,8 @@ export interface BuildWorkerOptions {
   clock?: Clock;
   /** Retry schedule (default DEFAULT_RETRY_POLICY); tests shorten it. */
   retry?: RetryPolicy;
+  /** Record lease lifetime and wait (default DEFAULT_RECORD_LEASES); tests shorten it. */
+  recordLeases?: LeaseOptions;
 }
 
 /** A worker and the parts it was built from, not started. */
@@ -126,6 +128,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     metrics,
     clock,
     idempotencyTtlSeconds: config.worker.idempotencyTtlSeconds,
+    recordLeases: options.recordLeases,
   });
   const worker = createWorker({
     sqs,

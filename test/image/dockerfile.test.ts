@@ -266,7 +266,12 @@ describe("the production install (the image's runtime stage, without Docker)", f
 
       it("is alive and ready against its production dependencies", async () => {
         expect((await get(`${base}/health/live`)).status).to.equal(200);
-        const ready = await get(`${base}/health/ready`);
+        // The worker is ready once it has checked the org (its describe of the mapped objects).
+        let ready = await get(`${base}/health/ready`);
+        for (let i = 0; ready.status !== 200 && i < 100; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          ready = await get(`${base}/health/ready`);
+        }
         expect(ready.status, ready.body).to.equal(200);
       });
 

@@ -1,11 +1,13 @@
 import { expect } from "chai";
 import nock from "nock";
-import { chunkRecords, SalesforceClient } from "../../src/data-access/salesforce/salesforce-client.js";
+import { chunkRecords } from "../../src/data-access/salesforce/collections-upsert.js";
+import { SalesforceClient } from "../../src/data-access/salesforce/salesforce-client.js";
 import { InMemoryTokenCache } from "../../src/data-access/salesforce/token-cache.js";
 import { PermanentSyncError, RetryableSyncError } from "../../src/shared/errors.js";
 import { createMetrics } from "../../src/shared/metrics.js";
 import type { SalesforceEmulator } from "../../src/emulator/salesforce/index.js";
 import { createClient, customer, metricValue, silentLogger, startEmulator } from "./salesforce-test-kit.js";
+import { upsert } from "./salesforce-test-kit.js";
 
 describe("Salesforce client against the emulator", () => {
   let emulator: SalesforceEmulator;
@@ -20,12 +22,12 @@ describe("Salesforce client against the emulator", () => {
 
   it("upserts by External ID: first created, then updated, the same record", async () => {
     const { client } = createClient(emulator);
-    const [first] = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+    const [first] = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
       customer("cus_1", { Email__c: "a@example.com" }),
     ]);
     expect(first).to.include({ externalId: "cus_1", success: true, created: true, isRetryable: false });
     expect(first?.id).to.match(/^a01\w{15}$/);
-    const [second] = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+    const [second] = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
       customer("cus_1", { Balance__c: 12.5 }),
     ]);
     expect(second).to.include({ success: true, created: false, id: first?.id });
@@ -37,7 +39,7 @@ describe("Salesforce client against the emulator", () => {
   it("reports per-record failures in request order: a too-long Name is permanent, a locked row retryable", async () => {
     const { client } = createClient(emulator);
     emulator.faults.add({ type: "record_error", externalId: "cus_locked", statusCode: "UNABLE_TO_LOCK_ROW" });
-    const results = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+    const results = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
       customer("cus_ok"),
       customer("cus_long", { Name: "x".repeat(81) }),
       customer("cus_locked"),
@@ -59,7 +61,7 @@ describe("Salesforce client against the emulator", () => {
       Status__c: "active",
       Stripe_Customer__r: { Stripe_Customer_Id__c: "cus_missing" },
     };
-    const [orphan] = await client.upsert("Stripe_Subscription__c", "Stripe_Subscription_Id__c", [
+    const [orphan] = await upsert(client, "Stripe_Subscription__c", "Stripe_Subscription_Id__c", [
       subscription,
     ]);
     expect(orphan).to.include({ success: false, isRetryable: false });
@@ -69,10 +71,10 @@ describe("Salesforce client against the emulator", () => {
         "Foreign key external ID: cus_missing not found for field Stripe_Customer_Id__c in entity Stripe_Customer__c",
       fields: [],
     });
-    const [parent] = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+    const [parent] = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
       customer("cus_missing"),
     ]);
-    const [linked] = await client.upsert("Stripe_Subscription__c", "Stripe_Subscription_Id__c", [
+    const [linked] = await upsert(client, "Stripe_Subscription__c", "Stripe_Subscription_Id__c", [
       subscription,
     ]);
     expect(linked?.success).to.equal(true);
@@ -81,9 +83,9 @@ describe("Salesforce client against the emulator", () => {
 
   it("after the session expires mid-run, refreshes exactly once and the write succeeds", async () => {
     const { client } = createClient(emulator);
-    await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a")]);
+    await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a")]);
     emulator.faults.add({ type: "expire_sessions" });
-    const [result] = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_b")]);
+    const [result] = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_b")]);
     expect(result?.success).to.equal(true);
     expect(emulator.stats().tokenRequests.total).to.equal(2);
   });
@@ -91,9 +93,9 @@ describe("Salesforce client against the emulator", () => {
   it("a session that stays invalid after the refresh ends in a retryable INVALID_SESSION_ID, not a loop", async () => {
     const { client, metrics } = createClient(emulator);
     emulator.faults.add({ type: "invalid_session", count: 100 });
-    const error = await client
-      .upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a")])
-      .catch((e: unknown) => e);
+    const error = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
+      customer("cus_a"),
+    ]).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(RetryableSyncError).and.include({ code: "INVALID_SESSION_ID" });
     expect(emulator.stats().tokenRequests.total).to.equal(2);
     expect(emulator.stats().apiCalls.byOperation.collections_upsert).to.equal(2);
@@ -103,49 +105,74 @@ describe("Salesforce client against the emulator", () => {
   it("a 503 is retryable", async () => {
     const { client } = createClient(emulator);
     emulator.faults.add({ type: "http_error", status: 503 });
-    const error = await client
-      .upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a")])
-      .catch((e: unknown) => e);
+    const error = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
+      customer("cus_a"),
+    ]).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(RetryableSyncError).and.include({ code: "SERVER_UNAVAILABLE" });
     expect(emulator.records("Stripe_Customer__c")).to.have.length(0);
   });
 
-  it("REQUEST_LIMIT_EXCEEDED is retryable after a long delay", async () => {
+  it("REQUEST_LIMIT_EXCEEDED TotalRequests pauses for the daily limit; ConcurrentPerOrgLongTxn is retried within seconds", async () => {
     const { client } = createClient(emulator);
-    emulator.faults.add({ type: "request_limit" });
-    const error = await client
-      .upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a")])
-      .catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(RetryableSyncError).and.include({ code: "REQUEST_LIMIT_EXCEEDED" });
-    expect((error as RetryableSyncError).retryAfterSeconds).to.be.at.least(300);
+    emulator.faults.add({ type: "request_limit", limit: "TotalRequests" });
+    const daily = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
+      customer("cus_a"),
+    ]).catch((e: unknown) => e);
+    expect(daily)
+      .to.be.instanceOf(RetryableSyncError)
+      .and.include({ code: "REQUEST_LIMIT_EXCEEDED", scope: "api_limit" });
+    emulator.faults.add({ type: "request_limit", limit: "ConcurrentPerOrgLongTxn" });
+    const concurrent = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
+      customer("cus_a"),
+    ]).catch((e: unknown) => e);
+    expect(concurrent)
+      .to.be.instanceOf(RetryableSyncError)
+      .and.include({ code: "REQUEST_LIMIT_EXCEEDED", scope: "record" });
   });
 
-  it("a whole-call 4xx such as an unknown object is permanent", async () => {
+  it("a whole-call refusal that is the org's (an unknown object or field) pauses rather than dead-letters", async () => {
     const { client } = createClient(emulator);
-    const error = await client.upsert("No_Such__c", "Ext__c", [{ Ext__c: "x" }]).catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(PermanentSyncError).and.include({ code: "NOT_FOUND" });
-    const unknownField = await client
-      .upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a", { Nope__c: 1 })])
-      .catch((e: unknown) => e);
-    expect(unknownField).to.be.instanceOf(PermanentSyncError).and.include({ code: "INVALID_FIELD" });
+    const error = await upsert(client, "No_Such__c", "Ext__c", [{ Ext__c: "x" }]).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(RetryableSyncError).and.include({ code: "NOT_FOUND", scope: "org" });
+    const unknownField = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
+      customer("cus_a", { Nope__c: 1 }),
+    ]).catch((e: unknown) => e);
+    expect(unknownField)
+      .to.be.instanceOf(RetryableSyncError)
+      .and.include({ code: "INVALID_FIELD", scope: "org" });
   });
 
-  it("250 records go out as two calls of 200 and 50, results in request order", async () => {
+  it("a whole-call 4xx that may be one record's is that request's permanent answer", async () => {
+    const { client } = createClient(emulator);
+    emulator.faults.add({
+      type: "http_error",
+      status: 400,
+      errorCode: "JSON_PARSER_ERROR",
+      message: "bad value",
+    });
+    const error = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
+      customer("cus_a"),
+    ]).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(PermanentSyncError).and.include({ code: "JSON_PARSER_ERROR" });
+  });
+
+  it("250 records go out as two collections requests of 200 and 50 in one Composite call, results in request order", async () => {
     const { client, metrics } = createClient(emulator);
     const records = Array.from({ length: 250 }, (_, i) => customer(`cus_${i}`));
-    const results = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", records);
+    const results = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", records);
     expect(results.map((r) => r.externalId)).to.deep.equal(records.map((r) => r.Stripe_Customer_Id__c));
     expect(results.every((r) => r.success && r.created)).to.equal(true);
-    expect(emulator.stats().apiCalls.byOperation.collections_upsert).to.equal(2);
+    expect(emulator.stats().apiCalls.byOperation.composite).to.equal(1);
+    expect(emulator.stats().apiCalls.subrequestsByOperation.collections_upsert).to.equal(2);
     const histogram = await metrics.salesforceRecordsPerCall.get();
     const count = histogram.values.find((v) => v.metricName === "salesforce_records_per_call_count");
     const sum = histogram.values.find((v) => v.metricName === "salesforce_records_per_call_sum");
     expect([count?.value, sum?.value]).to.deep.equal([2, 250]);
   });
 
-  it("the same External ID twice in one batch goes in two calls, so the later values win", async () => {
+  it("the same External ID twice in one batch goes in two requests, in order, so the later values win", async () => {
     const { client } = createClient(emulator);
-    const results = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+    const results = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
       customer("cus_a", { Description__c: "first" }),
       customer("cus_a", { Description__c: "second" }),
     ]);
@@ -160,7 +187,7 @@ describe("Salesforce client against the emulator", () => {
 
   it("sets the API usage gauge from Sforce-Limit-Info", async () => {
     const { client, metrics } = createClient(emulator);
-    await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a")]);
+    await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a")]);
     const used = emulator.stats().apiUsage.used;
     expect(used).to.be.greaterThan(0);
     expect(await metricValue(metrics.salesforceApiUsage, { kind: "used" })).to.equal(used);
@@ -176,10 +203,10 @@ describe("Salesforce client against the emulator", () => {
       externalId: true,
       unique: true,
     });
-    await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+    await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
       customer("cus_q", { Name: "Quinn" }),
     ]);
-    await client.upsert("Stripe_Subscription__c", "Stripe_Subscription_Id__c", [
+    await upsert(client, "Stripe_Subscription__c", "Stripe_Subscription_Id__c", [
       {
         Stripe_Subscription_Id__c: "sub_q",
         Name: "sub_q",
@@ -211,7 +238,7 @@ describe("Salesforce client against the emulator", () => {
       statusCode: "DUPLICATE_VALUE",
       message: "duplicate value found: Email__c duplicates value on record with id: a01000000000002AAA",
     });
-    const [race, rule] = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+    const [race, rule] = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
       customer("cus_race"),
       customer("cus_rule"),
     ]);
@@ -221,7 +248,7 @@ describe("Salesforce client against the emulator", () => {
 
   it("a query whose session expired refreshes the token once and reads through jsforce", async () => {
     const { client } = createClient(emulator);
-    await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_read")]);
+    await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_read")]);
     const tokensBefore = emulator.stats().tokenRequests.total;
     emulator.faults.add({ type: "expire_sessions" });
     const result = await client.query("SELECT Id FROM Stripe_Customer__c");
@@ -269,10 +296,13 @@ describe("Salesforce client against the emulator", () => {
       nock(instanceUrl)
         .patch("/services/data/v62.0/composite/sobjects/Stripe_Customer__c/Stripe_Customer_Id__c")
         .replyWithError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
-      const error = await client
-        .upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_a")])
-        .catch((e: unknown) => e);
-      expect(error).to.be.instanceOf(RetryableSyncError).and.include({ code: "network_error" });
+      // A failure of the whole call (the network) throws; the worker pauses on an outage.
+      const error = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
+        customer("cus_a"),
+      ]).catch((e: unknown) => e);
+      expect(error)
+        .to.be.instanceOf(RetryableSyncError)
+        .and.include({ code: "network_error", scope: "outage" });
       expect(
         await metricValue(metrics.salesforceCalls, { operation: "upsert", status: "network_error" }),
       ).to.equal(1);
@@ -296,7 +326,7 @@ describe("Salesforce client against the emulator", () => {
             errors: [{ errorCode: "UNABLE_TO_LOCK_ROW", message: "unable to obtain exclusive access" }],
           },
         ]);
-      const [result] = await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [
+      const [result] = await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [
         customer("cus_b"),
       ]);
       expect(result).to.include({ success: false, isRetryable: true });

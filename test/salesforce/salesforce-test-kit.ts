@@ -7,6 +7,7 @@ import {
   type SalesforceClientOptions,
 } from "../../src/data-access/salesforce/salesforce-client.js";
 import { InMemoryTokenCache, type TokenCache } from "../../src/data-access/salesforce/token-cache.js";
+import type { UpsertRecordResult } from "../../src/domain/sync/salesforce-port.js";
 import {
   DEFAULT_EMULATOR_CREDENTIALS,
   startSalesforceEmulator,
@@ -75,4 +76,17 @@ export async function metricValue(
 /** A customer record as the mapping would produce it. */
 export function customer(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { Stripe_Customer_Id__c: id, Name: `Customer ${id}`, ...extra };
+}
+
+/** One collections upsert through `upsertMany`: its per-record results, or its error thrown. */
+export async function upsert(
+  client: SalesforceClient,
+  objectName: string,
+  externalIdField: string,
+  records: Record<string, unknown>[],
+): Promise<UpsertRecordResult[]> {
+  const [answer] = await client.upsertMany([{ objectName, externalIdField, records }]);
+  if (!answer) throw new Error("no answer");
+  if ("error" in answer) throw answer.error;
+  return answer.results;
 }

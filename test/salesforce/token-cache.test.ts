@@ -10,6 +10,7 @@ import {
   customer,
   startEmulator,
 } from "./salesforce-test-kit.js";
+import { upsert } from "./salesforce-test-kit.js";
 
 describe("Salesforce token shared through Redis", () => {
   let emulator: SalesforceEmulator;
@@ -42,7 +43,7 @@ describe("Salesforce token shared through Redis", () => {
     );
     const results = await Promise.all(
       clients.map((client, i) =>
-        client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer(`cus_${i}`)]),
+        upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer(`cus_${i}`)]),
       ),
     );
     expect(results.flat().every((r) => r.success)).to.equal(true);
@@ -55,15 +56,15 @@ describe("Salesforce token shared through Redis", () => {
     const second = createClient(emulator, {
       tokenCache: new RedisTokenCache({ redis: connect(), key: key() }),
     }).client;
-    await first.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_1")]);
-    await second.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_2")]);
+    await upsert(first, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_1")]);
+    await upsert(second, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_2")]);
     const staleToken = JSON.parse((await redis.get(key())) ?? "{}").accessToken as string;
     emulator.faults.add({ type: "expire_sessions" });
-    await first.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_3")]);
+    await upsert(first, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_3")]);
     const freshToken = JSON.parse((await redis.get(key())) ?? "{}").accessToken as string;
     expect(freshToken).to.not.equal(staleToken);
     // The second worker still holds the old token: its 401 must reuse the fresh one, not fetch again.
-    await second.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_4")]);
+    await upsert(second, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_4")]);
     expect(emulator.stats().tokenRequests.total).to.equal(2);
     expect(JSON.parse((await redis.get(key())) ?? "{}").accessToken).to.equal(freshToken);
   });
@@ -79,7 +80,7 @@ describe("Salesforce token shared through Redis", () => {
     expect(failure).to.have.property("message", "login down");
     expect(await redis.exists(`${key()}:lock`)).to.equal(0);
     const { client } = createClient(emulator, { tokenCache: cache, auth: clientCredentialsAuth(emulator) });
-    await client.upsert("Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_ttl")]);
+    await upsert(client, "Stripe_Customer__c", "Stripe_Customer_Id__c", [customer("cus_ttl")]);
     const ttl = await redis.ttl(key());
     expect(ttl).to.be.within(1, 120);
   });

@@ -260,7 +260,7 @@ describe("the org is the truth: the store is a cache", () => {
       };
       const test = createTestSync({ store });
       expect(await test.sync(loadEvent("customer.updated"))).to.deep.equal([
-        { status: "retry", reason: "lease_lost" },
+        { status: "retry", reason: "lease_lost", scope: "record" },
       ]);
       expect(test.writer.calls).to.have.length(0);
     });

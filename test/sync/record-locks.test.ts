@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { Redis } from "ioredis";
-import type { SalesforceRecord, UpsertRecordResult } from "../../src/domain/sync/salesforce-port.js";
+import type { UpsertAnswer, UpsertRequest } from "../../src/domain/sync/salesforce-port.js";
 import { MemorySyncStore } from "../../src/data-access/store/memory-sync-store.js";
 import { RedisSyncStore } from "../../src/data-access/store/redis-sync-store.js";
 import {
@@ -26,7 +26,7 @@ const SUB_ID = "sub_1QxSub0001AbCdEf";
 const PI_ID = "pi_3QxPi0001AbCdEfGh";
 const CUS_ID = "cus_RnQk1aB2cD3eF4";
 const SUB_KEY = recordKey(SUBSCRIPTION, SUB_ID);
-const BUSY: EventOutcome = { status: "retry", reason: "record_busy", retryInSeconds: 2 };
+const BUSY: EventOutcome = { status: "retry", reason: "record_busy", scope: "record" };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -43,18 +43,16 @@ class SlowWriter extends FakeSalesforceWriter {
     super();
   }
 
-  override async upsert(
-    objectName: string,
-    externalIdField: string,
-    records: SalesforceRecord[],
-  ): Promise<UpsertRecordResult[]> {
+  override async upsertMany(requests: readonly UpsertRequest[]): Promise<UpsertAnswer[]> {
     const delay = Math.max(
       5,
-      ...records.map((record) => this.delays[String(record.Last_Stripe_Event_Id__c)] ?? 0),
+      ...requests.flatMap((request) =>
+        request.records.map((record) => this.delays[String(record.Last_Stripe_Event_Id__c)] ?? 0),
+      ),
     );
     this.calledFirst();
     await sleep(delay);
-    return super.upsert(objectName, externalIdField, records);
+    return super.upsertMany(requests);
   }
 }
 
@@ -449,7 +447,7 @@ describe("record leases with a real redis-server", () => {
     const outcomes = await syncerOn(flaky, writer)(loadEvent("customer.updated"), loadEvent("invoice.paid"));
     dead.disconnect();
     expect(outcomes).to.deep.equal([
-      { status: "retry", reason: "store_unavailable" },
+      { status: "retry", reason: "store_unavailable", scope: "record" },
       { status: "ignored", reason: "unhandled_event_type" },
     ]);
     expect(writer.calls).to.have.length(0);

@@ -140,8 +140,8 @@ describe("re-reading objects from the Stripe API before writing", () => {
         loadEvent("customer.subscription.updated"),
       );
       expect(outcomes).to.deep.equal([
-        { status: "retry", reason: "stripe_503" },
-        { status: "retry", reason: "stripe_429", retryAfterSeconds: 2 },
+        { status: "retry", reason: "stripe_503", scope: "record" },
+        { status: "retry", reason: "stripe_429", scope: "record", retryAfterSeconds: 2 },
       ]);
       expect(test.writer.calls).to.have.length(0);
     });
@@ -156,7 +156,7 @@ describe("re-reading objects from the Stripe API before writing", () => {
       });
       const test = createTestSync({ stripe: unreachable });
       expect(await test.sync(loadEvent("customer.updated"))).to.deep.equal([
-        { status: "retry", reason: "stripe_connection" },
+        { status: "retry", reason: "stripe_connection", scope: "record" },
       ]);
       nock.disableNetConnect();
     });

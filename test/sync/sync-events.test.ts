@@ -44,7 +44,7 @@ describe("syncing a batch of Stripe events", () => {
       expect(test.writer.calls[0]?.records[0]?.Name).to.equal("Jenny Rosen");
     });
 
-    it("a customer stub that Salesforce rejects for good dead-letters its children without sending them", async () => {
+    it("a customer stub the org refuses for good keeps its child for a retry: a child never sinks for its parent", async () => {
       const test = createTestSync();
       test.writer.rejectRecord("cus_NeverSeen00001", {
         statusCode: "FIELD_CUSTOM_VALIDATION_EXCEPTION",
@@ -53,8 +53,44 @@ describe("syncing a batch of Stripe events", () => {
         isRetryable: false,
       });
       const [outcome] = await test.sync(loadEvent("payment_intent.payment_failed"));
-      expect(outcome).to.include({ status: "dead-letter", reason: "FIELD_CUSTOM_VALIDATION_EXCEPTION" });
-      expect(test.writer.calls.map((c) => c.objectName)).to.deep.equal([CUSTOMER]);
+      expect(outcome).to.deep.equal({ status: "retry", reason: "parent_not_written", scope: "record" });
+      expect(test.writer.row(PAYMENT, "pi_3QxPiKwd01AbCdEf")).to.equal(undefined);
+    });
+
+    it("a new customer refused for its own data is dead-lettered; its payment lands under a stub parent", async () => {
+      const test = createTestSync();
+      test.writer.rejectRecord("cus_NeverSeen00001", {
+        statusCode: "INVALID_EMAIL_ADDRESS",
+        message: "Email: invalid email address: jane@@example",
+        fields: ["Email__c"],
+        isRetryable: false,
+      });
+      const customer = loadEvent("customer.updated", {
+        id: "evt_bad_customer",
+        object: { id: "cus_NeverSeen00001", name: "Jane Roe", email: "jane@@example" },
+      });
+      const outcomes = await test.sync(customer, loadEvent("payment_intent.payment_failed"));
+      expect(outcomes[0]).to.include({ status: "dead-letter", reason: "INVALID_EMAIL_ADDRESS" });
+      expect(outcomes[1]).to.deep.equal({ status: "applied" });
+      expect(test.writer.row(CUSTOMER, "cus_NeverSeen00001")?.Name).to.equal("cus_NeverSeen00001");
+      expect(test.writer.row(PAYMENT, "pi_3QxPiKwd01AbCdEf")?.Status__c).to.equal("Failed");
+    });
+
+    it("dead-letter details keep the code and fields but not the personal data Salesforce quoted", async () => {
+      const test = createTestSync();
+      test.writer.rejectRecord("cus_RnQk1aB2cD3eF4", {
+        statusCode: "INVALID_EMAIL_ADDRESS",
+        message: "Email: invalid email address: jenny.rosen@example.com (Jenny Rosen)",
+        fields: ["Email__c"],
+        isRetryable: false,
+      });
+      const [outcome] = await test.sync(loadEvent("customer.updated"));
+      expect(outcome).to.deep.equal({
+        status: "dead-letter",
+        reason: "INVALID_EMAIL_ADDRESS",
+        detail:
+          "INVALID_EMAIL_ADDRESS: Email: invalid email address: [redacted] ([redacted]) (fields: Email__c)",
+      });
     });
 
     it("a customer stub that fails for now retries its children", async () => {
@@ -66,7 +102,7 @@ describe("syncing a batch of Stripe events", () => {
         isRetryable: true,
       });
       expect(await test.sync(loadEvent("payment_intent.payment_failed"))).to.deep.equal([
-        { status: "retry", reason: "UNABLE_TO_LOCK_ROW" },
+        { status: "retry", reason: "parent_UNABLE_TO_LOCK_ROW", scope: "record" },
       ]);
     });
   });
@@ -94,7 +130,7 @@ describe("syncing a batch of Stripe events", () => {
         new RetryableSyncError("http_503", "Service Unavailable", { retryAfterSeconds: 30 }),
       );
       expect(await test.sync(loadEvent("customer.updated"))).to.deep.equal([
-        { status: "retry", reason: "http_503", retryAfterSeconds: 30 },
+        { status: "retry", reason: "http_503", scope: "record", retryAfterSeconds: 30 },
       ]);
       expect(await test.sync(loadEvent("customer.updated"))).to.deep.equal([{ status: "applied" }]);
       expect(test.writer.row(CUSTOMER, "cus_RnQk1aB2cD3eF4")?.Name).to.equal("Jenny Rosen");
@@ -316,7 +352,7 @@ describe("syncing a batch of Stripe events", () => {
         {
           status: "dead-letter",
           reason: "STRING_TOO_LONG",
-          detail: "STRING_TOO_LONG: Description: data value too large",
+          detail: "STRING_TOO_LONG: Description: data value too large (fields: Description__c)",
         },
         { status: "applied" },
       ]);
@@ -332,16 +368,16 @@ describe("syncing a batch of Stripe events", () => {
         isRetryable: true,
       });
       expect(await test.sync(loadEvent("customer.updated"))).to.deep.equal([
-        { status: "retry", reason: "UNABLE_TO_LOCK_ROW" },
+        { status: "retry", reason: "UNABLE_TO_LOCK_ROW", scope: "record" },
       ]);
     });
 
-    it("a whole call that fails for now retries every event in it with the suggested delay", async () => {
+    it("a whole call refused for the org's daily limit retries every event in it, scoped for a pause", async () => {
       const test = createTestSync();
       await test.sync(loadEvent("customer.created"));
       test.writer.failNextCall(
         new RetryableSyncError("REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded", {
-          retryAfterSeconds: 300,
+          scope: "api_limit",
         }),
       );
       const outcomes = await test.sync(
@@ -349,8 +385,18 @@ describe("syncing a batch of Stripe events", () => {
         loadEvent("checkout.session.completed"),
       );
       expect(outcomes).to.deep.equal([
-        { status: "retry", reason: "REQUEST_LIMIT_EXCEEDED", retryAfterSeconds: 300 },
-        { status: "retry", reason: "REQUEST_LIMIT_EXCEEDED", retryAfterSeconds: 300 },
+        {
+          status: "retry",
+          reason: "REQUEST_LIMIT_EXCEEDED",
+          scope: "api_limit",
+          detail: "TotalRequests Limit exceeded",
+        },
+        {
+          status: "retry",
+          reason: "REQUEST_LIMIT_EXCEEDED",
+          scope: "api_limit",
+          detail: "TotalRequests Limit exceeded",
+        },
       ]);
     });
 
@@ -379,8 +425,8 @@ describe("syncing a batch of Stripe events", () => {
       };
       const test = createTestSync({ store: broken });
       expect(await test.sync(loadEvent("customer.updated"), loadEvent("invoice.paid"))).to.deep.equal([
-        { status: "retry", reason: "store_unavailable" },
-        { status: "retry", reason: "store_unavailable" },
+        { status: "retry", reason: "store_unavailable", scope: "record" },
+        { status: "retry", reason: "store_unavailable", scope: "record" },
       ]);
       expect(test.writer.calls).to.have.length(0);
     });

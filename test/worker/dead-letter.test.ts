@@ -23,7 +23,7 @@ describe("worker: dead-letter messages", () => {
   const logger = createLogger({ silent: true });
 
   it("keep the body and attributes and add the reason, a truncated detail, the source id and receive count", () => {
-    const message = holdMessage(received(), logger);
+    const message = holdMessage(received(), logger, 0);
     const input = buildDeadLetterMessage("http://sqs/000000000000/q-dlq", message, {
       reason: "STRING_TOO_LONG",
       detail: "x".repeat(5000),
@@ -43,7 +43,7 @@ describe("worker: dead-letter messages", () => {
     );
     const input = buildDeadLetterMessage(
       "http://sqs/q-dlq",
-      holdMessage(received({ MessageAttributes: many }), logger),
+      holdMessage(received({ MessageAttributes: many }), logger, 0),
       {
         reason: "r",
         detail: "d",
@@ -54,7 +54,7 @@ describe("worker: dead-letter messages", () => {
   });
 
   it("to a FIFO dead-letter queue carry a group and a deduplication id", () => {
-    const input = buildDeadLetterMessage("http://sqs/q-dlq.fifo", holdMessage(received(), logger), {
+    const input = buildDeadLetterMessage("http://sqs/q-dlq.fifo", holdMessage(received(), logger, 0), {
       reason: "r",
       detail: "d",
     });

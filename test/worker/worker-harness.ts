@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import winston from "winston";
 import type { AppConfig } from "../../src/config/config.js";
+import type { RetryPolicy } from "../../src/entry-points/worker/backoff.js";
 import type { StripeEvent } from "../../src/domain/stripe-event.js";
 import type { EventOutcome, EventSyncer, SyncItem } from "../../src/domain/sync/sync-events.js";
 import type { Logger } from "../../src/shared/logger.js";
@@ -21,14 +22,23 @@ export function testWorkerConfig(overrides: Partial<AppConfig["worker"]> = {}): 
     visibilityTimeoutSeconds: 30,
     shutdownTimeoutSeconds: 5,
     maxRecordsPerCall: 200,
+    maxGroupSize: 1000,
+    groupDeadlineSeconds: 120,
+    maxHoldSeconds: 600,
     coalesceMs: 20,
     idempotencyTtlSeconds: 86400,
     ...overrides,
   };
 }
 
-/** Backoff of one second, so retried messages come back within a test. */
-export const quickBackoff = { baseSeconds: 1, maxSeconds: 1 };
+/** Retries within tens of ms in the worker, then one second on the queue, so retries land within a test. */
+export const quickRetry: RetryPolicy = {
+  quickAttempts: 3,
+  quickBaseMs: 20,
+  quickMaxMs: 100,
+  baseSeconds: 1,
+  maxSeconds: 1,
+};
 
 /** A real-shaped `customer.updated` event with the given id. */
 export function customerUpdated(id: string, created = 1_760_000_000): StripeEvent {

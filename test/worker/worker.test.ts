@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { SQSClient } from "@aws-sdk/client-sqs";
+import { DEFAULT_RETRY_POLICY } from "../../src/entry-points/worker/backoff.js";
 import { createWorker, type Worker, type WorkerOptions } from "../../src/entry-points/worker/worker.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { waitFor } from "../support/child-server.js";
@@ -10,7 +11,7 @@ import {
   customerUpdated,
   gate,
   queueDepth,
-  quickBackoff,
+  quickRetry,
   receiveMessages,
   sendEvent,
   sendRaw,
@@ -53,7 +54,7 @@ describe("worker: SQS consumer", function () {
       config: testWorkerConfig(),
       metrics: testMetrics(),
       logger: createLogger({ silent: true }),
-      backoff: quickBackoff,
+      retry: quickRetry,
       ...overrides,
     });
     running.push(worker);
@@ -87,7 +88,8 @@ describe("worker: SQS consumer", function () {
     const { logger, lines } = capturingLogger();
     const metrics = testMetrics();
     const syncer = new ScriptedSyncer((event, attempt) => {
-      if (event.id === "evt_retry" && attempt === 1) return { status: "retry", reason: "UNABLE_TO_LOCK_ROW" };
+      if (event.id === "evt_retry" && attempt === 1)
+        return { status: "retry", reason: "UNABLE_TO_LOCK_ROW", scope: "record" };
       if (event.id === "evt_dead")
         return { status: "dead-letter", reason: "STRING_TOO_LONG", detail: "Name: data value too large" };
       if (event.id === "evt_ignored") return { status: "ignored", reason: "unhandled_event_type" };
@@ -132,20 +134,42 @@ describe("worker: SQS consumer", function () {
     expect(outcomeLines[0]!.messageId).to.be.a("string");
   });
 
-  it("retries an event whose record was busy after about the delay asked, not after the exponential backoff", async () => {
+  it("retries a record-level failure inside the worker within a second, not after the queue's backoff", async () => {
     const { queueUrl, dlqUrl } = await queueWithDlq();
     const { logger, lines } = capturingLogger();
     const syncer = new ScriptedSyncer((_event, attempt) =>
-      attempt === 1 ? { status: "retry", reason: "record_busy", retryInSeconds: 1 } : { status: "applied" },
+      attempt === 1 ? { status: "retry", reason: "record_busy", scope: "record" } : { status: "applied" },
     );
     await sendEvent(sqs, queueUrl, customerUpdated("evt_busy"));
-    // The production curve: an exponential retry would hide the message for 15 to 30 seconds.
-    await startWorker({ queueUrl, dlqUrl, syncer, logger, backoff: { baseSeconds: 30, maxSeconds: 900 } });
+    // The production schedule: the queue's backoff would hide the message for 15 to 30 seconds.
+    await startWorker({ queueUrl, dlqUrl, syncer, logger, retry: DEFAULT_RETRY_POLICY });
 
     await waitUntilEmpty(sqs, queueUrl);
     expect(syncer.attemptsOf("evt_busy")).to.equal(2);
     const retried = lines.find((l) => l.eventId === "evt_busy" && l.outcome === "retry");
-    expect(retried?.retryInSeconds).to.be.within(1, 2);
+    expect(retried?.retryInMs).to.be.within(125, 375);
+    expect(syncer.calls.map((c) => c.redeliveredIds)).to.deep.equal([[], []]);
+  });
+
+  it("after its quick retries, a record that keeps failing goes back to the queue for the backoff", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const { logger, lines } = capturingLogger();
+    const syncer = new ScriptedSyncer((_event, attempt) =>
+      attempt <= 4
+        ? { status: "retry", reason: "UNABLE_TO_LOCK_ROW", scope: "record" }
+        : { status: "applied" },
+    );
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_stubborn"));
+    await startWorker({ queueUrl, dlqUrl, syncer, logger });
+
+    await waitUntilEmpty(sqs, queueUrl, 20_000);
+    expect(syncer.attemptsOf("evt_stubborn")).to.equal(5);
+    expect(lines.filter((l) => l.message === "event will be retried").length).to.equal(
+      quickRetry.quickAttempts,
+    );
+    expect(lines.filter((l) => l.message === "event will be retried from the queue").length).to.equal(1);
+    // The fifth try came from the queue: a second delivery.
+    expect(syncer.calls.at(-1)?.redeliveredIds).to.deep.equal(["evt_stubborn"]);
   });
 
   it("parks a body that is not a Stripe event as unparseable_body without bothering the domain", async () => {
@@ -272,7 +296,7 @@ describe("worker: SQS consumer", function () {
       detail: "no email",
     }));
     await sendEvent(sqs, queueUrl, customerUpdated("evt_nowhere"));
-    await startWorker({ queueUrl, syncer, metrics, backoff: { baseSeconds: 1, maxSeconds: 120 } });
+    await startWorker({ queueUrl, syncer, metrics, retry: { ...quickRetry, maxSeconds: 120 } });
 
     await waitFor(async () => syncer.attemptsOf("evt_nowhere") === 1, 10000, "the event to be handled");
     await waitFor(

@@ -5,7 +5,7 @@ import { failureOfRecord, redactRecordValues } from "./describe-record-error.js"
 import { outcomeOfError, type FailureOutcome } from "./event-outcome.js";
 import type { DefaultObjectName } from "./mapped-record.js";
 import { orgExternalIdField, toOrgRecord, type Mapping } from "./mapping.js";
-import type { SalesforceWriter, UpsertRequest } from "./salesforce-port.js";
+import type { SalesforceWriter, UpsertAnswer, UpsertRequest } from "./salesforce-port.js";
 import type { RecordState } from "./sync-store-port.js";
 
 /** Parents first: the order of objects in a write. */
@@ -67,13 +67,17 @@ async function sendGroups(
     };
   });
   await ctx.fence(groups.flat().map((entry) => entry.key));
-  let answers;
+  let answers: UpsertAnswer[];
   try {
     answers = await ctx.writer.upsertMany(requests);
   } catch (error) {
-    const outcome = outcomeOfError(error);
-    for (const entry of groups.flat()) entry.result = outcome;
-    return;
+    // Refused as a whole for a reason a record may have: every request is narrowed down alike.
+    if (error instanceof PermanentSyncError) answers = requests.map(() => ({ error }));
+    else {
+      const outcome = outcomeOfError(error);
+      for (const entry of groups.flat()) entry.result = outcome;
+      return;
+    }
   }
   const toSplit: WriteEntry[][] = [];
   groups.forEach((group, g) => {
@@ -95,7 +99,7 @@ async function sendGroups(
       entry.result = {
         status: "dead-letter",
         reason: error.code,
-        detail: redactRecordValues(error.message, records[0]),
+        detail: `${error.code}: ${redactRecordValues(error.message, records[0])}`,
       };
     } else if (budget.left > 0) {
       toSplit.push(group);

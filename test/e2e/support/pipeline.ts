@@ -10,6 +10,8 @@ import {
   startSalesforceEmulator,
   type SalesforceEmulator,
 } from "../../../src/emulator/salesforce/index.js";
+import type { RetryPolicy } from "../../../src/entry-points/worker/backoff.js";
+import type { LeaseOptions } from "../../../src/domain/sync/sync-store-port.js";
 import type { Worker } from "../../../src/entry-points/worker/worker.js";
 import { buildWebhook } from "../../../src/roles/build-webhook.js";
 import { buildWorker, type WorkerStack } from "../../../src/roles/build-worker.js";
@@ -25,8 +27,14 @@ import { queueDepth, startSqsServer, type SqsServer } from "../../support/sqs-se
 /** The webhook signing secret the e2e web app accepts. */
 export const E2E_WEBHOOK_SECRET = "whsec_e2e_pipeline";
 
-/** Retry delays of one to two seconds, so retried messages come back within a test. */
-export const QUICK_BACKOFF = { baseSeconds: 1, maxSeconds: 2 };
+/** Quick retries of tens of ms, then one to two seconds on the queue, so retries land within a test. */
+export const QUICK_RETRY: RetryPolicy = {
+  quickAttempts: 4,
+  quickBaseMs: 50,
+  quickMaxMs: 400,
+  baseSeconds: 1,
+  maxSeconds: 2,
+};
 
 /** Silent unless E2E_LOG names a level (e.g. `E2E_LOG=debug`), for reading a failing run. */
 export function e2eLogger(): Logger {
@@ -44,6 +52,9 @@ export function e2eWorkerConfig(overrides: Partial<AppConfig["worker"]> = {}): A
     visibilityTimeoutSeconds: 5,
     shutdownTimeoutSeconds: 5,
     maxRecordsPerCall: 200,
+    maxGroupSize: 1000,
+    groupDeadlineSeconds: 60,
+    maxHoldSeconds: 600,
     coalesceMs: 10,
     idempotencyTtlSeconds: 86400,
     ...overrides,
@@ -97,6 +108,8 @@ export interface PipelineOptions {
   worker?: Partial<AppConfig["worker"]>;
   /** More environment for the configuration (e.g. STRIPE_API_KEY). */
   env?: NodeJS.ProcessEnv;
+  /** Record leases of the workers (default the production ones). */
+  recordLeases?: LeaseOptions;
 }
 
 /** The whole path, from a signed POST to records in the Salesforce emulator. */
@@ -194,7 +207,8 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
       mapping: defaultMapping(),
       metrics,
       logger,
-      backoff: QUICK_BACKOFF,
+      retry: QUICK_RETRY,
+      ...(options.recordLeases ? { recordLeases: options.recordLeases } : {}),
     });
     return {
       worker: stack.worker,

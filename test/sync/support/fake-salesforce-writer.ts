@@ -1,4 +1,6 @@
 import type {
+  UpsertAnswer,
+  UpsertRequest,
   RecordQuery,
   SalesforceReader,
   SalesforceRecord,
@@ -51,17 +53,47 @@ export class FakeSalesforceWriter implements SalesforceWriter, SalesforceReader 
     return this.rows.get(objectName)?.get(externalId);
   }
 
-  async upsert(
-    objectName: string,
-    externalIdField: string,
-    records: SalesforceRecord[],
-  ): Promise<UpsertRecordResult[]> {
-    this.calls.push({ objectName, externalIdField, records: structuredClone(records) });
+  /** API calls the fake counted: one per upsertMany, more past five requests (as Composite does). */
+  apiCalls = 0;
+  private readonly requestErrors = new Map<string, Error[]>();
+
+  /** The next `count` requests for `objectName` are refused as a whole with `error`. */
+  failRequests(objectName: string, error: Error, count = 1): void {
+    this.requestErrors.set(objectName, [
+      ...(this.requestErrors.get(objectName) ?? []),
+      ...Array<Error>(count).fill(error),
+    ]);
+  }
+
+  async upsertMany(requests: readonly UpsertRequest[]): Promise<UpsertAnswer[]> {
+    this.apiCalls += Math.max(1, Math.ceil(requests.length / 5));
     if (this.nextCallError) {
       const error = this.nextCallError;
       this.nextCallError = undefined;
       throw error;
     }
+    const answers: UpsertAnswer[] = [];
+    for (const request of requests) {
+      this.calls.push({
+        objectName: request.objectName,
+        externalIdField: request.externalIdField,
+        records: structuredClone(request.records),
+      });
+      const refusal = this.requestErrors.get(request.objectName)?.shift();
+      if (refusal) answers.push({ error: refusal });
+      else
+        answers.push({
+          results: await this.upsert(request.objectName, request.externalIdField, request.records),
+        });
+    }
+    return answers;
+  }
+
+  private async upsert(
+    objectName: string,
+    externalIdField: string,
+    records: SalesforceRecord[],
+  ): Promise<UpsertRecordResult[]> {
     const ids = records.map((record) => String(record[externalIdField]));
     if (new Set(ids).size !== ids.length)
       throw new Error(`DUPLICATE_EXTERNAL_ID in one call: ${ids.join(",")}`);
