@@ -6,7 +6,7 @@
 import { loadConfig } from "../src/config/config.js";
 import { salesforceAuthOptionsFromConfig } from "../src/data-access/salesforce/salesforce-auth.js";
 import { SalesforceClient } from "../src/data-access/salesforce/salesforce-client.js";
-import type { SalesforceWriter } from "../src/domain/sync/salesforce-port.js";
+import type { SalesforceWriter, UpsertAnswer } from "../src/domain/sync/salesforce-port.js";
 import { RedisTokenCache, tokenCacheKey } from "../src/data-access/salesforce/token-cache.js";
 import { createSqsClient } from "../src/data-access/sqs/create-sqs-client.js";
 import { connectRedis } from "../src/data-access/store/connect-redis.js";
@@ -36,18 +36,20 @@ export interface WorkerReport {
 function oneCallPerRecord(client: SalesforceWriter): SalesforceWriter {
   return {
     async upsertMany(requests) {
-      return Promise.all(
-        requests.map(async (request) => {
-          const answers = await Promise.all(
-            request.records.map((record) => client.upsertMany([{ ...request, records: [record] }])),
-          );
-          const failed = answers.find(([answer]) => answer && "error" in answer);
-          if (failed?.[0]) return failed[0];
-          return {
-            results: answers.flatMap(([answer]) => (answer && "results" in answer ? answer.results : [])),
-          };
-        }),
-      );
+      // Parents first, as the batched writer does: each request after the one before it.
+      const answers: UpsertAnswer[] = [];
+      for (const request of requests) {
+        const perRecord = await Promise.all(
+          request.records.map((record) => client.upsertMany([{ ...request, records: [record] }])),
+        );
+        const failed = perRecord.find(([answer]) => answer && "error" in answer);
+        answers.push(
+          failed?.[0] ?? {
+            results: perRecord.flatMap(([answer]) => (answer && "results" in answer ? answer.results : [])),
+          },
+        );
+      }
+      return answers;
     },
   };
 }

@@ -170,7 +170,7 @@ async function spawnWorker(mode: "batched" | "naive", env: NodeJS.ProcessEnv): P
   const child = spawn(process.execPath, ["--import", "tsx", "bench/worker-process.ts"], {
     cwd: repo,
     env: { ...process.env, ...env, BENCH_WORKER_MODE: mode },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    stdio: ["ignore", process.env.BENCH_WORKER_STDOUT ? "inherit" : "ignore", "inherit", "ipc"],
   });
   let onStarted: (started: { at: number; rssMiB: number }) => void = () => {};
   let onDone: (report: WorkerReport) => void = () => {};

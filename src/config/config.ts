@@ -33,6 +33,7 @@ const environmentSchema = z.object({
   ENQUEUE_BATCH_WINDOW_MS: z.coerce.number().min(0).max(50).default(2),
   STRIPE_API_KEY: optionalString,
   STRIPE_API_BASE: optionalUrl,
+  STRIPE_READS_PER_SECOND: z.coerce.number().positive().max(1000).optional(),
   SQS_QUEUE_URL: optionalUrl,
   SQS_DLQ_URL: optionalUrl,
   AWS_REGION: optionalString,
@@ -54,6 +55,7 @@ const environmentSchema = z.object({
   SALESFORCE_PASSWORD: optionalString,
   SALESFORCE_SECURITY_TOKEN: optionalString,
   SALESFORCE_PRIVATE_KEY_FILE: optionalString,
+  SALESFORCE_DAILY_API_BUDGET: z.coerce.number().int().min(10).optional(),
   SALESFORCE_API_VERSION: z
     .string()
     .regex(/^\d{2,3}\.0$/, "must look like 62.0")
@@ -67,6 +69,8 @@ const environmentSchema = z.object({
   WORKER_MAX_RECORDS_PER_CALL: positiveInt(200, 200),
   WORKER_MAX_GROUP_SIZE: positiveInt(1000, 10_000),
   WORKER_COALESCE_MS: z.coerce.number().min(0).max(1000).default(25),
+  WORKER_MAX_FILL_MS: z.coerce.number().int().min(0).max(30_000).default(1000),
+  WORKER_LANES: positiveInt(1, 16),
   WORKER_GROUP_DEADLINE_SECONDS: positiveInt(120, 3600),
   WORKER_MAX_HOLD_SECONDS: positiveInt(600, 43_200),
   IDEMPOTENCY_TTL_DAYS: positiveInt(35, 365),
@@ -113,12 +117,21 @@ export interface AppConfig {
     groupDeadlineSeconds: number;
     /** Longest the worker keeps a message hidden, pauses included (default 600 s). */
     maxHoldSeconds: number;
-    /** How long the worker gathers messages from several receives into one write (default 25 ms). */
+    /** Under a backlog (receives come back full), the longest wait for the next receive before writing (default 25 ms). */
     coalesceMs: number;
+    /** Under a backlog, the longest a message waits for companions before its group is written (default 1000 ms). */
+    maxFillMs: number;
+    /** Groups synced at once, each over its own customers, so they never wait on each other's records (default 1). */
+    lanes: number;
     /** How long applied event ids are remembered (default 35 days, beyond Stripe's 30). */
     idempotencyTtlSeconds: number;
   };
-  stripe: { apiKey: string | undefined; apiBase: string | undefined };
+  stripe: {
+    apiKey: string | undefined;
+    apiBase: string | undefined;
+    /** Reads per second shared by every replica (default 80% of Stripe's limit: 80 live, 20 test). */
+    readsPerSecond: number | undefined;
+  };
   sqs: { queueUrl: string | undefined; dlqUrl: string | undefined; region: string | undefined };
   redis: { url: string | undefined; password: string | undefined };
   salesforce: {
@@ -132,6 +145,8 @@ export interface AppConfig {
     /** PEM private key for the JWT bearer flow, read from SALESFORCE_PRIVATE_KEY_FILE. */
     privateKey: string | undefined;
     apiVersion: string;
+    /** This service's own Salesforce API calls per rolling 24 h, across replicas (unset: no budget). */
+    dailyApiBudget: number | undefined;
   };
   /** Path of the mapping-overrides file (YAML or JSON), if any. */
   mappingFile: string | undefined;
@@ -200,9 +215,15 @@ export function loadConfig(
       groupDeadlineSeconds: e.WORKER_GROUP_DEADLINE_SECONDS,
       maxHoldSeconds: e.WORKER_MAX_HOLD_SECONDS,
       coalesceMs: e.WORKER_COALESCE_MS,
+      maxFillMs: e.WORKER_MAX_FILL_MS,
+      lanes: e.WORKER_LANES,
       idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_DAYS * 86400,
     },
-    stripe: { apiKey: e.STRIPE_API_KEY, apiBase: e.STRIPE_API_BASE },
+    stripe: {
+      apiKey: e.STRIPE_API_KEY,
+      apiBase: e.STRIPE_API_BASE,
+      readsPerSecond: e.STRIPE_READS_PER_SECOND,
+    },
     sqs: { queueUrl: e.SQS_QUEUE_URL, dlqUrl: e.SQS_DLQ_URL, region: e.AWS_REGION },
     redis: { url: redisUrl, password: e.REDIS_PASSWORD },
     salesforce: {
@@ -215,6 +236,7 @@ export function loadConfig(
       securityToken: e.SALESFORCE_SECURITY_TOKEN,
       privateKey,
       apiVersion: e.SALESFORCE_API_VERSION,
+      dailyApiBudget: e.SALESFORCE_DAILY_API_BUDGET,
     },
     mappingFile: e.MAPPING_FILE,
   };

@@ -38,3 +38,16 @@ export function isStripeEvent(value: unknown): value is StripeEvent {
     data.object !== null
   );
 }
+
+/**
+ * The customer an event's object belongs to (the customer itself for a customer event), or
+ * undefined: what keeps one customer's records together (FIFO groups, worker lanes).
+ */
+export function customerIdOf(object: Record<string, unknown>): string | undefined {
+  if (object.object === "customer" && typeof object.id === "string") return object.id;
+  const customer = object.customer;
+  if (typeof customer === "string") return customer;
+  if (customer && typeof customer === "object" && typeof (customer as { id?: unknown }).id === "string")
+    return (customer as { id: string }).id;
+  return undefined;
+}

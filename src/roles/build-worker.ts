@@ -7,7 +7,15 @@ import { InMemoryTokenCache, RedisTokenCache, tokenCacheKey } from "../data-acce
 import { queueReadinessCheck } from "../data-access/sqs/queue-readiness-check.js";
 import { MemorySyncStore } from "../data-access/store/memory-sync-store.js";
 import { RedisSyncStore } from "../data-access/store/redis-sync-store.js";
+import { createApiBudget } from "../data-access/salesforce/api-budget.js";
+import { MemoryTokenBucket, RedisTokenBucket } from "../data-access/store/token-bucket.js";
 import { createStripeObjectReader } from "../data-access/stripe/stripe-api-reader.js";
+import {
+  STRIPE_READ_LIMITS,
+  modeOfKey,
+  rateLimitedReader,
+} from "../data-access/stripe/rate-limited-reader.js";
+import type { StripeObjectReader } from "../domain/sync/stripe-port.js";
 import type { Mapping } from "../domain/sync/mapping.js";
 import { createEventSyncer, type EventSyncer } from "../domain/sync/sync-events.js";
 import type { LeaseOptions, SyncStore } from "../domain/sync/sync-store-port.js";
@@ -43,6 +51,25 @@ async function probeSalesforce(
   }
   const usage = await salesforce.apiUsage();
   return scope === "outage" || usage.max - usage.used > resumeMargin(usage.max);
+}
+
+/**
+ * The Stripe re-reader, its reads shared with every replica (and the operations commands) through
+ * one token bucket per mode, below Stripe's per-account limit.
+ */
+function stripeReader(
+  stripe: AppConfig["stripe"],
+  redis: Redis | undefined,
+  clock: Clock,
+): StripeObjectReader {
+  const apiKey = stripe.apiKey as string;
+  const mode = modeOfKey(apiKey);
+  const perSecond = stripe.readsPerSecond ?? STRIPE_READ_LIMITS[mode] * 0.8;
+  const rate = { capacity: perSecond, perSecond };
+  const bucket = redis
+    ? new RedisTokenBucket(redis, `sfsync:stripe-reads:${mode}`, rate, { clock })
+    : new MemoryTokenBucket(rate, { clock });
+  return rateLimitedReader(createStripeObjectReader({ apiKey, apiBase: stripe.apiBase }), bucket);
 }
 
 /** What `buildWorker` needs: a resolved configuration (queue and org named) and the shared clients. */
@@ -86,19 +113,31 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
   const tokenCache = redis
     ? new RedisTokenCache({ redis, key: tokenCacheKey(auth.loginUrl, auth.clientId, auth.username) })
     : new InMemoryTokenCache();
-  const salesforce = new SalesforceClient({
+  // The org's id scopes every key of this service in Redis once the first token tells it.
+  let orgId: string | undefined;
+  const budget = config.salesforce.dailyApiBudget
+    ? createApiBudget({
+        dailyCalls: config.salesforce.dailyApiBudget,
+        redis,
+        keyPrefix: () => `sfsync:${orgId ?? "unscoped"}:`,
+        metrics,
+        logger,
+        clock,
+        orgUsed: () => salesforce.lastOrgUsage()?.used,
+      })
+    : undefined;
+  const salesforce: SalesforceClient = new SalesforceClient({
     auth,
     apiVersion: config.salesforce.apiVersion,
     tokenCache,
     logger,
     metrics,
     clock,
+    ...(budget ? { budget } : {}),
   });
   const redisStore = redis ? new RedisSyncStore(redis, { clock }) : undefined;
   const store = redisStore ?? new MemorySyncStore({ clock });
-  const stripe = config.stripe.apiKey
-    ? createStripeObjectReader({ apiKey: config.stripe.apiKey, apiBase: config.stripe.apiBase })
-    : undefined;
+  const stripe = config.stripe.apiKey ? stripeReader(config.stripe, redis, clock) : undefined;
   /** Describes the mapped objects; a problem stops consuming, an optional field the org lacks is left out. */
   const checkOrg = async () => {
     const check = await checkMappingAgainstOrg(options.mapping, salesforce);
@@ -142,12 +181,13 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     ...(options.retry ? { retry: options.retry } : {}),
     // Before the first receive: the org answers, the store's keys carry its id, the mapping fits it.
     prepare: async () => {
-      const { orgId } = await salesforce.identity();
+      ({ orgId } = await salesforce.identity());
       redisStore?.scopeTo(orgId);
       await checkOrg();
       logger.info("connected to the Salesforce org; the mapping matches it", { orgId });
     },
     probe: (scope) => probeSalesforce(scope, salesforce, checkOrg),
+    throttled: () => budget?.throttled(),
   });
   const checks = [queueReadinessCheck(sqs, queueUrl)];
   if (redis) checks.push({ name: "redis", check: async () => void (await redis.ping()) });

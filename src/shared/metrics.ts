@@ -33,6 +33,10 @@ export interface Metrics {
   orgRecordReads: Counter<"reason">;
   /** Extra Salesforce calls spent finding the record a whole request was refused for. */
   salesforceIsolationCalls: Counter<string>;
+  /** This service's daily API budget: kind=limit, used (rolling 24 h, all replicas), remaining. */
+  salesforceApiBudget: Gauge<"kind">;
+  /** Seconds Salesforce calls waited for the daily API budget. */
+  apiBudgetWait: Counter<string>;
   /** 1 while the worker stopped consuming, by reason (salesforce_unavailable, api_limit_exhausted, org_refuses_writes). */
   workerPaused: Gauge<"reason">;
 }
@@ -129,6 +133,17 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}): Metr
       name: "sync_org_reads_total",
       help: "Records whose state was read from the Salesforce org (the store did not know them, or their event was redelivered).",
       labelNames: ["reason"],
+      registers,
+    }),
+    salesforceApiBudget: new Gauge({
+      name: "salesforce_api_budget",
+      help: "This service's daily Salesforce API budget (kind=limit, used over the rolling 24 h by every replica, remaining).",
+      labelNames: ["kind"],
+      registers,
+    }),
+    apiBudgetWait: new Counter({
+      name: "sync_api_budget_wait_seconds_total",
+      help: "Seconds Salesforce calls waited for the daily API budget (SALESFORCE_DAILY_API_BUDGET).",
       registers,
     }),
     workerPaused: new Gauge({

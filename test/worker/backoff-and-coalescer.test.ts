@@ -34,11 +34,12 @@ describe("worker: retry backoff", () => {
 });
 
 describe("worker: coalescer", () => {
-  function recording(windowMs: number, maxItems: number) {
+  function recording(windowMs: number, maxItems: number, maxWaitMs = 1000) {
     const groups: number[][] = [];
     const clock = new ManualClock();
     const coalescer = new Coalescer<number>({
       windowMs,
+      maxWaitMs,
       maxItems,
       clock,
       onFlush: (items) => void groups.push(items),
@@ -46,19 +47,36 @@ describe("worker: coalescer", () => {
     return { groups, coalescer, clock };
   }
 
-  it("hands items that arrive within the window over together", async () => {
+  it("while receives come back full, keeps filling within the window of each", async () => {
     const { groups, coalescer, clock } = recording(25, 200);
-    coalescer.add([1, 2]);
-    await clock.advance(10);
-    coalescer.add([3]);
-    expect(groups).to.deep.equal([]);
-    await clock.advance(15);
+    coalescer.add([1, 2], true);
+    await clock.advance(20);
+    coalescer.add([3], true);
+    await clock.advance(20);
+    expect(groups, "each full receive waits another window").to.deep.equal([]);
+    await clock.advance(5);
     expect(groups).to.deep.equal([[1, 2, 3]]);
+  });
+
+  it("a short receive hands over what waits at once: an idle queue adds no latency", () => {
+    const { groups, coalescer } = recording(25, 200);
+    coalescer.add([1, 2], true);
+    coalescer.add([3], false);
+    expect(groups).to.deep.equal([[1, 2, 3]]);
+  });
+
+  it("under a steady backlog, the first message waits no longer than the fill bound", async () => {
+    const { groups, coalescer, clock } = recording(25, 1000, 100);
+    for (let i = 0; i < 10; i++) {
+      coalescer.add([i], true);
+      await clock.advance(15);
+    }
+    expect(groups[0]).to.deep.equal([0, 1, 2, 3, 4, 5, 6]);
   });
 
   it("hands a full group over at once without waiting for the window", async () => {
     const { groups, coalescer, clock } = recording(25, 3);
-    coalescer.add([1, 2, 3, 4]);
+    coalescer.add([1, 2, 3, 4], true);
     expect(groups).to.deep.equal([[1, 2, 3]]);
     await clock.advance(25);
     expect(groups).to.deep.equal([[1, 2, 3], [4]]);
@@ -66,7 +84,7 @@ describe("worker: coalescer", () => {
 
   it("gives back what waits when draining, and hands none of it over", async () => {
     const { groups, coalescer, clock } = recording(25, 200);
-    coalescer.add([1, 2]);
+    coalescer.add([1, 2], true);
     expect(coalescer.takeAll()).to.deep.equal([1, 2]);
     await clock.advance(100);
     expect(groups).to.deep.equal([]);

@@ -23,6 +23,8 @@ export function testWorkerConfig(overrides: Partial<AppConfig["worker"]> = {}): 
     shutdownTimeoutSeconds: 5,
     maxRecordsPerCall: 200,
     maxGroupSize: 1000,
+    maxFillMs: 1000,
+    lanes: 2,
     groupDeadlineSeconds: 120,
     maxHoldSeconds: 600,
     coalesceMs: 20,

@@ -20,6 +20,7 @@ import type {
   UpsertAnswer,
   UpsertRequest,
 } from "../../domain/sync/salesforce-port.js";
+import type { ApiBudget } from "./api-budget.js";
 import { upsertCollections } from "./collections-upsert.js";
 import { parseJson, type RestCall } from "./composite-request.js";
 import { readByExternalIds } from "./read-by-external-ids.js";
@@ -39,6 +40,8 @@ export interface SalesforceClientOptions {
   clock?: Clock;
   /** Timeout of each HTTP request in ms (default 20000, below the record leases' lifetime). */
   requestTimeoutMs?: number;
+  /** This service's daily API budget: every call waits for it (SALESFORCE_DAILY_API_BUDGET). */
+  budget?: ApiBudget;
 }
 
 /** A SOQL answer, all pages joined. */
@@ -165,6 +168,8 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader, Sal
     ).DailyApiRequests;
     const max = Number(daily?.Max);
     const remaining = Number(daily?.Remaining);
+    if (Number.isFinite(max) && Number.isFinite(remaining))
+      this.orgUsage = { used: max - remaining, limit: max };
     if (!Number.isFinite(max) || !Number.isFinite(remaining))
       throw new RetryableSyncError("unexpected_response", "the Limits resource has no DailyApiRequests", {
         scope: "outage",
@@ -201,6 +206,7 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader, Sal
         accessToken: token.accessToken,
         version: this.options.apiVersion,
       });
+      await this.options.budget?.beforeCall();
       try {
         const result = await read(conn);
         metrics?.salesforceCalls.inc({ operation, status: "200" });
@@ -281,6 +287,7 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader, Sal
     body: string | undefined,
   ): Promise<{ status: number; text: string }> {
     const metrics = this.options.metrics;
+    await this.options.budget?.beforeCall();
     try {
       const response = await this.doFetch(`${token.instanceUrl}${path}`, {
         method,
@@ -309,6 +316,13 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader, Sal
     }
   }
 
+  /** The org's daily API usage as the last answer's Sforce-Limit-Info said, all integrations included. */
+  lastOrgUsage(): { used: number; limit: number } | undefined {
+    return this.orgUsage;
+  }
+
+  private orgUsage: { used: number; limit: number } | undefined;
+
   private recordApiUsage(limitInfo: string | null | { used: number; limit: number } | undefined): void {
     const usage =
       typeof limitInfo === "string" || limitInfo === null || limitInfo === undefined
@@ -317,7 +331,9 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader, Sal
             ?.slice(1, 3)
             .map(Number)
         : [limitInfo.used, limitInfo.limit];
-    if (!usage || usage.length !== 2 || !this.options.metrics) return;
+    if (!usage || usage.length !== 2) return;
+    this.orgUsage = { used: usage[0]!, limit: usage[1]! };
+    if (!this.options.metrics) return;
     this.options.metrics.salesforceApiUsage.set({ kind: "used" }, usage[0]!);
     this.options.metrics.salesforceApiUsage.set({ kind: "limit" }, usage[1]!);
   }

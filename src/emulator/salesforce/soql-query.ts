@@ -67,12 +67,25 @@ function order(value: unknown, target: unknown): number {
     : compare(value, target);
 }
 
-function isMatch(value: unknown, operator: string, target: unknown): boolean {
+/**
+ * A condition's test of one value. IN over text compares case-insensitively through one set, so a
+ * query naming hundreds of ids against thousands of records stays linear.
+ */
+function matcherOf(operator: string, target: unknown): (value: unknown) => boolean {
   if (operator === "IN" || operator === "NOT IN") {
-    const isIn = (target as unknown[]).some((candidate) => order(value, candidate) === 0);
-    return operator === "IN" ? isIn : !isIn;
+    const candidates = target as unknown[];
+    const texts = new Set(
+      candidates
+        .filter((c): c is string => typeof c === "string" && !/^\d{4}-/.test(c))
+        .map((c) => c.toLowerCase()),
+    );
+    const others = candidates.filter((c) => !(typeof c === "string" && texts.has(c.toLowerCase())));
+    const isIn = (value: unknown) =>
+      (typeof value === "string" && texts.has(value.toLowerCase())) ||
+      others.some((candidate) => order(value, candidate) === 0);
+    return operator === "IN" ? isIn : (value) => !isIn(value);
   }
-  return MATCHES[operator]?.(Math.sign(order(value, target))) ?? false;
+  return (value) => MATCHES[operator]?.(Math.sign(order(value, target))) ?? false;
 }
 
 /** Every row a query selects (no paging), with `attributes` as Salesforce renders them. */
@@ -89,12 +102,12 @@ export function runSoql(
       `sObject type '${query.from}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
     );
   const conditions = query.where.map((condition) => ({
-    ...condition,
     path: resolvePath(object, condition.field, store),
+    matches: matcherOf(condition.operator, condition.value),
   }));
   let rows = store
     .list(object.name)
-    .filter((record) => conditions.every((c) => isMatch(read(record, c.path, store), c.operator, c.value)));
+    .filter((record) => conditions.every((c) => c.matches(read(record, c.path, store))));
   if (query.orderBy) {
     const path = resolvePath(object, query.orderBy.field, store);
     const direction = query.orderBy.isDescending ? -1 : 1;

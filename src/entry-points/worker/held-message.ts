@@ -1,6 +1,6 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { Logger } from "../../shared/logger.js";
-import type { StripeEvent } from "../../domain/stripe-event.js";
+import { customerIdOf, type StripeEvent } from "../../domain/stripe-event.js";
 import { readEventFromBody } from "./parse-message.js";
 
 /** A received SQS message while the worker holds it (between ReceiveMessage and its settlement). */
@@ -16,6 +16,8 @@ export interface HeldMessage {
   readonly parseProblem: string | undefined;
   /** Child logger carrying `correlationId`, `eventId`, `eventType` and `messageId`. */
   readonly log: Logger;
+  /** What keeps its records together with others' (the customer, else the object or message id). */
+  readonly partitionKey: string;
   /** When the worker received it (clock ms): the heartbeat extends its visibility for a bounded time. */
   readonly heldAt: number;
   /** Tries of this delivery inside the worker so far (quick retries of record-level failures). */
@@ -51,6 +53,9 @@ export function holdMessage(message: Message, logger: Logger, heldAt: number): H
     messageId,
     receiptHandle: message.ReceiptHandle ?? "",
     receiveCount: Number.isFinite(receiveCount) && receiveCount >= 1 ? receiveCount : 1,
+    partitionKey:
+      (event && (customerIdOf(event.data.object) ?? (event.data.object.id as string | undefined))) ??
+      messageId,
     heldAt,
     attempts: 0,
     event,

@@ -89,6 +89,7 @@ export async function processGroup(
   const toHide: { message: HeldMessage; seconds: number }[] = [];
   const random = deps.random ?? Math.random;
   const settleLater = new Set<HeldMessage>();
+  const startedAt = deps.clock.now();
   try {
     const deadline = new AbortController();
     const outcomes = await Promise.race([
@@ -109,6 +110,11 @@ export async function processGroup(
       );
       return result;
     }
+    deps.logger.debug("group synced", {
+      messages: messages.length,
+      ms: deps.clock.now() - startedAt,
+      waitedMs: startedAt - Math.min(...messages.map((m) => m.heldAt)),
+    });
     const deadLetters: Promise<void>[] = [];
     messages.forEach((message, i) => {
       const outcome = outcomes[i] as EventOutcome;

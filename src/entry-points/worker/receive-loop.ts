@@ -19,11 +19,8 @@ export interface ReceiveLoopsOptions {
   metrics: Metrics;
   /** Back-pressure: true while there is room for one more receive's messages. */
   hasRoom(): boolean;
-  /**
-   * Takes the messages of one non-empty receive; `isLastInFlight` is true when no other receive
-   * is on its way (waiting for companions would only add latency).
-   */
-  onMessages(messages: Message[], isLastInFlight: boolean): void;
+  /** Takes the messages of one receive (an empty answer too: the queue has nothing for now). */
+  onMessages(messages: Message[]): void;
 }
 
 /** Longest wait between failed receives, ms. */
@@ -37,7 +34,6 @@ export class ReceiveLoops {
   private abort = new AbortController();
   private loops: Promise<void>[] = [];
   private running = false;
-  private inFlight = 0;
   private waiters: (() => void)[] = [];
 
   constructor(private readonly options: ReceiveLoopsOptions) {}
@@ -74,7 +70,6 @@ export class ReceiveLoops {
         continue;
       }
       let messages: Message[];
-      this.inFlight += 1;
       try {
         const answer = await options.sqs.send(
           new ReceiveMessageCommand({
@@ -103,11 +98,9 @@ export class ReceiveLoops {
         });
         await sleep(options.clock, waitMs, this.abort.signal);
         continue;
-      } finally {
-        this.inFlight -= 1;
       }
       options.metrics.receiveBatchSize.observe(messages.length);
-      if (messages.length > 0) options.onMessages(messages, this.inFlight === 0);
+      options.onMessages(messages);
     }
   }
 }

@@ -45,6 +45,8 @@ export interface WorkerOptions {
   probe?: (scope: PauseScope) => Promise<boolean>;
   /** Probe schedules by pause scope (default DEFAULT_PROBE_SCHEDULES). */
   probeSchedules?: Partial<Record<PauseScope, ProbeSchedule>>;
+  /** Why calls are being slowed down right now (the daily API budget), for readiness; undefined when they are not. */
+  throttled?: () => string | undefined;
 }
 
 /** The running queue worker. */
@@ -94,10 +96,11 @@ export function createWorker(options: WorkerOptions): Worker {
   let state: "idle" | "preparing" | "running" | "stopping" = "idle";
   let prepareProblem: string | undefined;
   const stopSignal = new AbortController();
-  // Receiving runs ahead of syncing: two groups being synced, one waiting, and one receive per
-  // loop may be held, so under a backlog groups fill to groupSize (fewer, fuller calls).
+  // Receiving runs ahead of syncing: per lane one group being synced and one filling, plus one
+  // receive per loop, may be held, so under a backlog groups fill to groupSize (fewer, fuller calls).
   const groupSize = Math.max(1, config.maxGroupSize);
-  const maxHeld = 3 * groupSize + config.concurrency * config.batchSize;
+  const lanes = config.lanes;
+  const maxHeld = 2 * lanes * groupSize + config.concurrency * config.batchSize;
   let heldCount = 0;
   /** Messages held back while paused. */
   const parked = new Set<HeldMessage>();
@@ -114,7 +117,7 @@ export function createWorker(options: WorkerOptions): Worker {
     onResume: () => {
       const resumed = [...parked];
       parked.clear();
-      scheduler.add(resumed, true);
+      scheduler.add(resumed, false);
       scheduler.poke();
       receiver.wake();
     },
@@ -123,6 +126,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const scheduler = new GroupScheduler({
     groupSize,
     coalesceMs: config.coalesceMs,
+    maxFillMs: config.maxFillMs,
+    lanes,
     clock,
     mayStart: () => !gate.isPaused(),
     runGroup: async (messages) => {
@@ -146,7 +151,7 @@ export function createWorker(options: WorkerOptions): Worker {
           message,
           clock.setTimer(() => {
             retrying.delete(message);
-            if (state === "running") scheduler.add([message], true);
+            if (state === "running") scheduler.add([message], false);
           }, delayMs),
         );
       }
@@ -164,14 +169,15 @@ export function createWorker(options: WorkerOptions): Worker {
     logger,
     metrics,
     hasRoom: () => !gate.isPaused() && heldCount + config.batchSize <= maxHeld,
-    onMessages: (messages, isLastInFlight) => {
+    onMessages: (messages) => {
       const held = hold(messages);
       if (state !== "running") {
         void release(held);
         return;
       }
-      // A short receive means the queue has no more for now: write what is gathered at once.
-      scheduler.add(held, isLastInFlight || messages.length < config.batchSize);
+      // Messages on their way: keep filling the group (within the window after each receive and the
+      // fill bound). An empty receive means the queue has no more for now: write what waits at once.
+      scheduler.add(held, messages.length > 0);
     },
   });
 
@@ -299,9 +305,14 @@ export function createWorker(options: WorkerOptions): Worker {
     state(): WorkState {
       if (state === "running") {
         const pause = gate.current();
-        return pause
-          ? { status: "paused", reason: pause.reason, ...(pause.detail ? { detail: pause.detail } : {}) }
-          : { status: "ready" };
+        if (pause)
+          return {
+            status: "paused",
+            reason: pause.reason,
+            ...(pause.detail ? { detail: pause.detail } : {}),
+          };
+        const throttled = options.throttled?.();
+        return throttled ? { status: "ready", reason: "throttled", detail: throttled } : { status: "ready" };
       }
       if (state === "preparing")
         return {

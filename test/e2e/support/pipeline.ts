@@ -53,6 +53,8 @@ export function e2eWorkerConfig(overrides: Partial<AppConfig["worker"]> = {}): A
     shutdownTimeoutSeconds: 5,
     maxRecordsPerCall: 200,
     maxGroupSize: 1000,
+    maxFillMs: 1000,
+    lanes: 2,
     groupDeadlineSeconds: 60,
     maxHoldSeconds: 600,
     coalesceMs: 10,
