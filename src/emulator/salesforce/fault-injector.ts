@@ -83,7 +83,8 @@ export class FaultInjector {
   add(fault: EmulatorFault): void {
     if (fault.type === "expire_sessions") return;
     const forMs = "forMs" in fault ? fault.forMs : undefined;
-    const isForever = fault.type === "record_error" && fault.count === undefined;
+    const isForever =
+      (fault.type === "record_error" || fault.type === "poison_record") && fault.count === undefined;
     const count = "count" in fault ? fault.count : undefined;
     this.armed.push({
       ...fault,
@@ -166,6 +167,19 @@ export class FaultInjector {
       };
     }
     return undefined;
+  }
+
+  /** Consumes a poison_record fault for a request carrying one of `externalIds`: the whole request's error. */
+  takePoison(
+    externalIds: readonly (string | undefined)[],
+  ): { status: number; errorCode: string; message: string } | undefined {
+    const fault = this.take((f) => f.type === "poison_record" && externalIds.includes(f.externalId));
+    if (fault?.type !== "poison_record") return undefined;
+    return {
+      status: fault.status ?? 400,
+      errorCode: fault.errorCode ?? "JSON_PARSER_ERROR",
+      message: fault.message ?? `Cannot deserialize the record with External ID ${fault.externalId}`,
+    };
   }
 
   /** Consumes a bulk_unprocessed fault for a job on `object`: after how many rows it stops, and how. */

@@ -59,6 +59,19 @@ export type EmulatorFault =
       count?: number;
       object?: string;
     }
+  /**
+   * A collections request (or subrequest) carrying a record with this External ID is refused as a
+   * whole (`status`, default 400; `errorCode`, default JSON_PARSER_ERROR), as one malformed record
+   * makes Salesforce refuse a whole request. Every time, or the next `count` times.
+   */
+  | {
+      type: "poison_record";
+      externalId: string;
+      status?: number;
+      errorCode?: string;
+      message?: string;
+      count?: number;
+    }
   /** The next bulk ingest job (of `object` when given) stops after `afterRows` rows: the job ends `state`, the rest unprocessed. */
   | { type: "bulk_unprocessed"; afterRows: number; state?: "Failed" | "Aborted"; object?: string };
 
@@ -74,6 +87,7 @@ export const FAULT_TYPES = [
   "hold_after_write",
   "lock_row",
   "record_error",
+  "poison_record",
   "bulk_unprocessed",
 ] as const;
 
@@ -150,6 +164,20 @@ export function parseFault(input: unknown): EmulatorFault {
         ...optional("message", text("message")),
         ...optional("object", text("object")),
       };
+    case "poison_record": {
+      if (typeof fault.externalId !== "string") throw new Error("poison_record needs externalId");
+      const status = fault.status === undefined ? 400 : Number(fault.status);
+      if (!Number.isInteger(status) || status < 400 || status > 499)
+        throw new Error("poison_record needs a status 400-499");
+      return {
+        type: "poison_record",
+        externalId: fault.externalId,
+        status,
+        ...count,
+        ...optional("errorCode", text("errorCode")),
+        ...optional("message", text("message")),
+      };
+    }
     case "bulk_unprocessed": {
       const afterRows = Number(fault.afterRows);
       if (!Number.isInteger(afterRows) || afterRows < 0) throw new Error("afterRows must be an integer >= 0");

@@ -129,6 +129,8 @@ export function upsertCollection(
     const value = key === undefined ? undefined : body[key];
     return typeof value === "string" && value !== "" ? value : undefined;
   });
+  const poison = faults.takePoison(externalIds);
+  if (poison) throw new RequestError(poison.errorCode, poison.message, poison.status);
   const occurrences = new Map<string, number>();
   for (const id of externalIds) if (id !== undefined) occurrences.set(id, (occurrences.get(id) ?? 0) + 1);
 
