@@ -79,10 +79,18 @@ async function backfill(
     let buffer: ReadObject[] = [];
     let bufferCursor: ListCursor | undefined;
 
+    /** Writes what is buffered (jobs of at most BACKFILL_BULK_JOB_RECORDS), then moves the checkpoint past it. */
     const flush = async (how: "collections" | "bulk") => {
-      if (buffer.length === 0) return;
-      const batch = buffer;
-      buffer = [];
+      while (buffer.length > 0) {
+        const batch = buffer.slice(0, how === "bulk" ? bulkJobRecords : buffer.length);
+        buffer = buffer.slice(batch.length);
+        await write(batch, how);
+      }
+      await checkpoints.set(name, { cursor: bufferCursor } satisfies BackfillCheckpoint);
+      progress.update(tally.done(kind));
+    };
+    /** One batch (one Bulk API 2.0 job per object, or collections calls); records a live write held are tried once more. */
+    const write = async (batch: ReadObject[], how: "collections" | "bulk") => {
       const report = await syncObjects(batch, deps, { via: how });
       const busy = report.results.filter(
         (result) => result.outcome.status === "skipped" && result.outcome.reason === "busy",
@@ -100,8 +108,6 @@ async function backfill(
           "collections",
         );
       }
-      await checkpoints.set(name, { cursor: bufferCursor } satisfies BackfillCheckpoint);
-      progress.update(tally.done(kind));
     };
 
     const pages = stripeObjectPages(stripe, kind, {

@@ -219,6 +219,8 @@ export async function syncObjects(
       ),
     ].sort();
     for (let i = 0; i < wanted.length; i += LEASE_ROUND) await scope.lease(wanted.slice(i, i + LEASE_ROUND));
+    // Leases are taken in order, so a busy key held back the ones after it: those are tried one by one.
+    for (const key of wanted) if (!scope.holdsAll([key])) await scope.lease([key]);
     const held = wanted.filter((key) => scope.holdsAll([key]));
     const states = await readOrgRecordStates(held, deps.reader, deps.mapping);
 
