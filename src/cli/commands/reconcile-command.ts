@@ -117,7 +117,7 @@ async function reconcile(
           continue;
         }
         const writtenAt = secondsOfDateTime(org?.[lastAtField]);
-        if (drift.status === "differs" && writtenAt !== undefined && writtenAt >= item.readAt) {
+        if (drift.status === "differs" && writtenAt !== undefined && writtenAt > item.readAt) {
           counts.changedSinceRead += 1;
           continue;
         }
