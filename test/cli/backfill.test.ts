@@ -187,10 +187,10 @@ describe("cli: backfill of Stripe's current objects", function () {
   });
 
   it("an interrupted backfill resumes after the last page it wrote, writing each record once", async () => {
-    stripe.seed(generateStripeData({ customers: 350, startAt: now() - 400 * DAY }).customers);
+    stripe.seed(generateStripeData({ customers: 2500, startAt: now() - 400 * DAY }).customers);
     const interrupt = new AbortController();
     const watcher = setInterval(() => {
-      if (records("Stripe_Customer__c").length >= 100) interrupt.abort();
+      if (records("Stripe_Customer__c").length >= 1000) interrupt.abort();
     }, 10);
     const first = await cli(["backfill", "--objects", "customers", "--via", "collections"], env, {
       signal: interrupt.signal,
@@ -198,14 +198,14 @@ describe("cli: backfill of Stripe's current objects", function () {
     clearInterval(watcher);
     expect(first.code).to.equal(1);
     expect(first.summary.interrupted).to.equal(true);
-    expect(records("Stripe_Customer__c").length).to.be.within(100, 349);
+    expect(records("Stripe_Customer__c").length).to.be.within(1000, 2499);
 
     stripe.clearRequests();
     const second = await cli(["backfill", "--objects", "customers", "--via", "collections"], env);
     expect(second.code, second.stderr).to.equal(0);
     expect(stripe.requests()[0]?.query.starting_after, "resumes after a cursor").to.be.a("string");
-    expect(records("Stripe_Customer__c")).to.have.length(350);
-    expect(pipeline.emulator.history("Stripe_Customer__c"), "each record written once").to.have.length(350);
+    expect(records("Stripe_Customer__c")).to.have.length(2500);
+    expect(pipeline.emulator.history("Stripe_Customer__c"), "each record written once").to.have.length(2500);
   });
 
   it("leaves a record a live worker holds leased, and says so", async () => {

@@ -45,6 +45,12 @@ export async function objectSyncDeps(
   };
 }
 
+/**
+ * Records written together through collections: five requests of 200, one Composite call, with their
+ * states read in one Composite call of queries too; also how far a checkpoint may lag behind.
+ */
+const COLLECTIONS_BATCH = 1000;
+
 /** Seconds to wait before trying records again that a live write held. */
 const BUSY_RETRY_DELAY_MS = 2000;
 
@@ -125,7 +131,7 @@ async function backfill(
           `${kind}: more than ${bulkThreshold} records: writing through Bulk API 2.0 jobs of up to ${bulkJobRecords}`,
         );
       }
-      if (via === "collections") await flush("collections");
+      if (via === "collections" && buffer.length >= COLLECTIONS_BATCH) await flush("collections");
       else if (via === "bulk" && buffer.length >= bulkJobRecords) await flush("bulk");
     }
     if (context.signal.aborted) {
