@@ -1,4 +1,4 @@
-// npm run bench:backfill — `backfill` of BENCH_BACKFILL_RECORDS customers (default 50,000) from a
+// npm run bench:backfill — `backfill` of BENCH_BACKFILL_RECORDS customers (default 10,000; the 50,000 row: set it) from a
 // Stripe API stand-in (real paging, no rate limit, the CLI reading at STRIPE_READS_PER_SECOND=100)
 // into the Salesforce emulator in its own process, once through Bulk API 2.0 jobs and once
 // through collections, the CLI itself in a child process with its Redis store on a real redis-server.
@@ -17,7 +17,7 @@ import { startRedisServer } from "../test/support/redis-server.js";
 import { generateStripeData, startStripeApiStandIn } from "../test/support/stripe-api-stand-in.js";
 import { describeMachine, printTable } from "./support.js";
 
-const records = Number(process.env.BENCH_BACKFILL_RECORDS ?? 50_000);
+const records = Number(process.env.BENCH_BACKFILL_RECORDS ?? 10_000);
 const repo = fileURLToPath(new URL("..", import.meta.url));
 
 /** The Salesforce emulator in its own process, as `main.ts salesforce-emulator` runs it. */
