@@ -1,5 +1,5 @@
-// npm run bench — builds (the ingest bench runs dist/main.js), then runs the ingest and the worker
-// benchmarks one after the other, each in its own process with this one's output and environment.
+// npm run bench — builds (the ingest bench runs dist/main.js), then runs the ingest, worker and
+// backfill benchmarks one after the other, each in its own process with this one's output and environment.
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -11,6 +11,7 @@ const steps: { title: string; args: string[] }[] = [
   { title: "build (tsc -p tsconfig.build.json)", args: [tsc, "-p", "tsconfig.build.json"] },
   { title: "ingest (bench/ingest.ts)", args: ["--import", "tsx", "bench/ingest.ts"] },
   { title: "worker (bench/worker.ts)", args: ["--import", "tsx", "bench/worker.ts"] },
+  { title: "backfill (bench/backfill.ts)", args: ["--import", "tsx", "bench/backfill.ts"] },
 ];
 
 function runStep(args: string[]): Promise<number> {

@@ -1,53 +1,48 @@
-import { loadConfig, type Role } from "./config/config.js";
-import { ConfigError } from "./shared/errors.js";
-import { startRoles } from "./roles/start-roles.js";
+#!/usr/bin/env node
+import { runCli } from "./cli/run-cli.js";
+import type { CliIo } from "./cli/reporter.js";
 
-const USAGE = `usage: node dist/main.js <command>
-
-commands:
-  web                    the Stripe webhook server (PORT, default 8000)
-  worker                 the SQS consumer that writes to Salesforce (health and metrics on WORKER_PORT, default 8001)
-  all                    both in one process (local use; the default of npm start)
-  metadata <dir>         write a Salesforce DX source folder with the custom objects and a permission set
-  salesforce-emulator    run the local Salesforce emulator on its own (SALESFORCE_EMULATOR_PORT, default 8085)
-`;
-
-async function main(argv: string[]): Promise<void> {
-  const [command = "all", ...rest] = argv;
-  switch (command) {
-    case "web":
-    case "worker":
-    case "all": {
-      const config = loadConfig(command as Role);
-      await startRoles(command as Role, config);
-      return;
-    }
-    case "metadata": {
-      const { runMetadataCommand } = await import("./roles/run-metadata-command.js");
-      await runMetadataCommand(rest);
-      return;
-    }
-    case "salesforce-emulator": {
-      const { runEmulatorCommand } = await import("./roles/run-emulator-command.js");
-      await runEmulatorCommand();
-      return;
-    }
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(USAGE);
-      return;
-    default:
-      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
-      process.exitCode = 2;
-  }
+/** First SIGINT/SIGTERM: the command stops at its next safe point; a second one exits at once (130). */
+function trapInterrupts(): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${signal}: stopping at the next safe point (again to stop at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    release() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`configuration error: ${error.message}\n`);
-    process.exit(78);
-  }
-  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+const io: CliIo = {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  isTTY: process.stdout.isTTY === true,
+  interrupts: trapInterrupts,
+};
+
+/** Exits once stdout and stderr have taken everything written (a pipe is written asynchronously). */
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
+runCli(process.argv.slice(2), io).then(
+  (exit) => {
+    if (exit !== "running") exitAfterFlush(exit);
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

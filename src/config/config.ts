@@ -75,6 +75,10 @@ const environmentSchema = z.object({
   WORKER_MAX_HOLD_SECONDS: positiveInt(600, 43_200),
   IDEMPOTENCY_TTL_DAYS: positiveInt(35, 365),
   MAPPING_FILE: optionalString,
+  BACKFILL_BULK_THRESHOLD: positiveInt(2000),
+  BACKFILL_BULK_JOB_RECORDS: positiveInt(10_000, 100_000),
+  STRIPE_READS_PER_SECOND: z.coerce.number().positive().max(100).optional(),
+  LOCAL_STATE_FILE: optionalString,
 });
 
 /** The typed configuration, parsed once at start-up and passed down. */
@@ -150,6 +154,17 @@ export interface AppConfig {
   };
   /** Path of the mapping-overrides file (YAML or JSON), if any. */
   mappingFile: string | undefined;
+  /** Settings of the operations commands (backfill, replay, reconcile). */
+  cli: {
+    /** Records of one object above which `backfill --via auto` uses Bulk API 2.0 (default 2000). */
+    bulkThreshold: number;
+    /** Records per Bulk API 2.0 ingest job, which bounds how long its records stay leased (default 10000). */
+    bulkJobRecords: number;
+    /** Stripe API reads per second (default: 20 with a test key, 80 with a live one, under Stripe's 25 and 100). */
+    stripeReadsPerSecond: number | undefined;
+  };
+  /** Where local mode writes the endpoints of what it started, for the operations commands (default under the OS temp dir). */
+  localStateFile: string | undefined;
 }
 
 /** Formats zod issues as `VARIABLE: what is wrong` lines. */
@@ -165,7 +180,7 @@ function describeIssues(error: z.ZodError): string {
  * left undefined for the local fallbacks (embedded queue, in-memory store, Salesforce emulator).
  */
 export function loadConfig(
-  role: Role,
+  role: Role | "cli",
   env: NodeJS.ProcessEnv = process.env,
   readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
 ): AppConfig {
@@ -239,13 +254,20 @@ export function loadConfig(
       dailyApiBudget: e.SALESFORCE_DAILY_API_BUDGET,
     },
     mappingFile: e.MAPPING_FILE,
+    cli: {
+      bulkThreshold: e.BACKFILL_BULK_THRESHOLD,
+      bulkJobRecords: e.BACKFILL_BULK_JOB_RECORDS,
+      stripeReadsPerSecond: e.STRIPE_READS_PER_SECOND,
+    },
+    localStateFile: e.LOCAL_STATE_FILE,
   };
 
   const missing: string[] = [];
   const need = (name: string, value: unknown, why: string) => {
     if (value === undefined || (Array.isArray(value) && value.length === 0)) missing.push(`${name}: ${why}`);
   };
-  if (!isLocal) {
+  // The operations commands check what each of them needs (cli/command-context.ts).
+  if (!isLocal && role !== "cli") {
     need("SQS_QUEUE_URL", config.sqs.queueUrl, "required when NODE_ENV=production");
     need("AWS_REGION", config.sqs.region, "required when NODE_ENV=production");
     if (runsWeb)
@@ -268,7 +290,7 @@ export function loadConfig(
     }
   }
   // Credentials are checked whenever a real Salesforce org is named, in every mode.
-  if (runsWorker && config.salesforce.loginUrl) {
+  if ((runsWorker || role === "cli") && config.salesforce.loginUrl) {
     const sf = config.salesforce;
     need("SALESFORCE_CLIENT_ID", sf.clientId, `required for SALESFORCE_AUTH_FLOW=${sf.authFlow}`);
     if (sf.authFlow !== "jwt")

@@ -2,6 +2,12 @@ import type { AppConfig, Role } from "../config/config.js";
 import { effectiveObjects, type Mapping } from "../domain/sync/mapping.js";
 import type { Logger } from "../shared/logger.js";
 import { LOCAL_SALESFORCE_EMULATOR_PORT, LOCAL_WEBHOOK_SECRET } from "./local-defaults.js";
+import {
+  localStateFilePath,
+  removeLocalState,
+  writeLocalState,
+  type LocalEndpoints,
+} from "./local-state-file.js";
 
 /** The configuration with every local fallback filled in, and what was started for it. */
 export interface LocalSetup {
@@ -41,6 +47,7 @@ export async function resolveLocalFallbacks(
   if (!config.isLocal) return setup;
   const runsWeb = role !== "worker";
   const runsWorker = role !== "web";
+  let hasEmulator = false;
   try {
     if (!resolved.sqs.queueUrl) {
       const { startEmbeddedSqs } = await import("../local/embedded-sqs.js");
@@ -70,6 +77,7 @@ export async function resolveLocalFallbacks(
         logger,
       });
       stoppers.push(() => emulator.stop());
+      hasEmulator = true;
       resolved.salesforce = {
         ...resolved.salesforce,
         loginUrl: emulator.url,
@@ -84,9 +92,47 @@ export async function resolveLocalFallbacks(
     }
     if (runsWorker && !resolved.redis.url)
       notes.push("sync state (applied events, newest-wins stamps): in memory, lost on restart");
+    announceEndpoints(role, resolved, setup.sqsEndpoint, hasEmulator, stoppers);
   } catch (error) {
     await setup.stop();
     throw error;
   }
   return setup;
+}
+
+/** Tells the operations commands where this local mode's queue, store and emulator are (local-state-file.ts). */
+function announceEndpoints(
+  role: Role,
+  config: AppConfig,
+  sqsEndpoint: string | undefined,
+  hasEmulator: boolean,
+  stoppers: (() => Promise<void>)[],
+): void {
+  const path = localStateFilePath(config.localStateFile);
+  const { sqs, salesforce, redis } = config;
+  const endpoints: LocalEndpoints = {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    role,
+    store: redis.url ? "redis" : "memory",
+    ...(sqs.queueUrl
+      ? {
+          sqs: {
+            queueUrl: sqs.queueUrl,
+            ...(sqsEndpoint ? { endpoint: sqsEndpoint } : {}),
+            ...(sqs.dlqUrl ? { dlqUrl: sqs.dlqUrl } : {}),
+          },
+        }
+      : {}),
+    ...(redis.url && !/\/\/[^/]*@/.test(redis.url) ? { redisUrl: redis.url } : {}),
+  };
+  // The emulator's credentials are local defaults, not secrets; a real org's are never written.
+  if (hasEmulator && salesforce.loginUrl && salesforce.clientId && salesforce.clientSecret)
+    endpoints.salesforce = {
+      loginUrl: salesforce.loginUrl,
+      clientId: salesforce.clientId,
+      clientSecret: salesforce.clientSecret,
+    };
+  writeLocalState(path, endpoints);
+  stoppers.push(async () => removeLocalState(path, process.pid));
 }

@@ -13,8 +13,13 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
-/** Creates the JSON-lines logger (one object per line on stdout). `level` defaults to `info`. */
-export function createLogger(options: { level?: string; service?: string; silent?: boolean } = {}): Logger {
+/**
+ * Creates the JSON-lines logger (one object per line on stdout; on stderr with `toStderr`, as the
+ * operations commands keep stdout for their output). `level` defaults to `info`.
+ */
+export function createLogger(
+  options: { level?: string; service?: string; silent?: boolean; toStderr?: boolean } = {},
+): Logger {
   return winston.createLogger({
     level: options.level ?? "info",
     silent: options.silent ?? false,
@@ -25,6 +30,10 @@ export function createLogger(options: { level?: string; service?: string; silent
       winston.format.errors({ stack: true }),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console()],
+    transports: [
+      new winston.transports.Console(
+        options.toStderr ? { stderrLevels: Object.keys(winston.config.npm.levels) } : {},
+      ),
+    ],
   });
 }

@@ -177,6 +177,36 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader, Sal
     return { used: max - remaining, max };
   }
 
+  /**
+   * A jsforce Connection on the shared token, for the APIs this client does not wrap (Bulk API 2.0
+   * ingest jobs). A 401 fetches a fresh token through jsforce's `refreshFn`, at most twice per
+   * connection (jsforce alone would loop on a 401 that outlives a refresh).
+   */
+  async jsforceConnection(): Promise<Connection> {
+    const { tokenCache } = this.options;
+    let current = await tokenCache.getToken(this.requestToken);
+    let refreshes = 0;
+    return new Connection({
+      instanceUrl: current.instanceUrl,
+      accessToken: current.accessToken,
+      version: this.options.apiVersion,
+      refreshFn: (_conn, callback) => {
+        refreshes += 1;
+        if (refreshes > 2) return callback(new Error("Salesforce session still invalid after two refreshes"));
+        void tokenCache
+          .invalidate(current.accessToken)
+          .then(() => tokenCache.getToken(this.requestToken))
+          .then(
+            (fresh) => {
+              current = fresh;
+              callback(null, fresh.accessToken);
+            },
+            (error: unknown) => callback(error as Error),
+          );
+      },
+    });
+  }
+
   /** Runs a SOQL query through jsforce, which follows `nextRecordsUrl` until done. */
   async query<T = Record<string, unknown>>(soql: string): Promise<QueryResult<T>> {
     const answer = await this.withConnection(

@@ -6,7 +6,12 @@ import { SQSClient } from "@aws-sdk/client-sqs";
  * (the worker's long polls set their own, longer timeout per call).
  */
 export function createSqsClient(
-  options: { region?: string | undefined; endpoint?: string } = {},
+  options: {
+    region?: string | undefined;
+    endpoint?: string;
+    /** Static credentials (local mode's embedded queue); default: the AWS SDK's chain. */
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  } = {},
   env: NodeJS.ProcessEnv = process.env,
 ): SQSClient {
   // The SDK otherwise sends each call to its QueueUrl's host, overriding an endpoint that came from
@@ -15,6 +20,7 @@ export function createSqsClient(
   return new SQSClient({
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(hasConfiguredEndpoint ? { useQueueUrlAsEndpoint: false } : {}),
     maxAttempts: 3,
     requestHandler: {

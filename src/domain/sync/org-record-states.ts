@@ -1,7 +1,7 @@
 import { orgExternalIdField, type Mapping } from "./mapping.js";
 import type { DefaultObjectName } from "./mapped-record.js";
 import type { RecordQuery, SalesforceReader, SalesforceRecord } from "./salesforce-port.js";
-import type { RecordState } from "./sync-store-port.js";
+import type { EventStamp, RecordState } from "./sync-store-port.js";
 
 /** The fields (default names) that hold a record's order and final state in the org. */
 const STATE_FIELDS: Record<DefaultObjectName, readonly string[]> = {
@@ -23,6 +23,14 @@ function isFinalIn(object: DefaultObjectName, read: (field: string) => unknown):
   return read("Status__c") === "Succeeded";
 }
 
+/**
+ * The stamp of a Stripe object read at `seconds` without an event (contract: "Objects read without
+ * an event"): it orders like an event of that second, and its id matches no event's.
+ */
+export function readStamp(seconds: number): EventStamp {
+  return { created: seconds, eventId: `stripe-read@${seconds}` };
+}
+
 /** Unix seconds of a Salesforce DateTime (`2025-01-01T12:00:00.000+0000`), or undefined. */
 export function secondsOfDateTime(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined;
@@ -42,6 +50,8 @@ function stateOfRecord(object: DefaultObjectName, record: SalesforceRecord, mapp
   const created = secondsOfDateTime(read("Last_Stripe_Event_At__c"));
   if (typeof eventId === "string" && eventId !== "" && created !== undefined)
     state.last = { eventId, created };
+  // Written from an object read without an event (backfill, reconcile): ordered by its read time.
+  else if (created !== undefined) state.last = readStamp(created);
   const session = read("Checkout_Session_Id__c");
   if (read("Sync_Status__c") === "Completed" && typeof session === "string") state.completedBy = session;
   return state;
