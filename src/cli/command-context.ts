@@ -202,7 +202,7 @@ export class CommandContext {
       return createStripeLists({
         apiKey,
         apiBase: this.config.stripe.apiBase,
-        readsPerSecond: this.config.cli.stripeReadsPerSecond,
+        readsPerSecond: this.config.stripe.readsPerSecond,
       });
     });
   }

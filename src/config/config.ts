@@ -77,7 +77,6 @@ const environmentSchema = z.object({
   MAPPING_FILE: optionalString,
   BACKFILL_BULK_THRESHOLD: positiveInt(2000),
   BACKFILL_BULK_JOB_RECORDS: positiveInt(10_000, 100_000),
-  STRIPE_READS_PER_SECOND: z.coerce.number().positive().max(100).optional(),
   LOCAL_STATE_FILE: optionalString,
 });
 
@@ -160,8 +159,6 @@ export interface AppConfig {
     bulkThreshold: number;
     /** Records per Bulk API 2.0 ingest job, which bounds how long its records stay leased (default 10000). */
     bulkJobRecords: number;
-    /** Stripe API reads per second (default: 20 with a test key, 80 with a live one, under Stripe's 25 and 100). */
-    stripeReadsPerSecond: number | undefined;
   };
   /** Where local mode writes the endpoints of what it started, for the operations commands (default under the OS temp dir). */
   localStateFile: string | undefined;
@@ -257,7 +254,6 @@ export function loadConfig(
     cli: {
       bulkThreshold: e.BACKFILL_BULK_THRESHOLD,
       bulkJobRecords: e.BACKFILL_BULK_JOB_RECORDS,
-      stripeReadsPerSecond: e.STRIPE_READS_PER_SECOND,
     },
     localStateFile: e.LOCAL_STATE_FILE,
   };
