@@ -1,20 +1,15 @@
-// The worker side of `npm run bench:worker`, in its own process: the production worker wiring
-// (createWorker + createEventSyncer + SalesforceClient + RedisSyncStore + RedisTokenCache) with the
-// production defaults. BENCH_WORKER_MODE=naive hands the syncer a writer that makes one single-record
-// Salesforce call per record instead of one collections call per object. Talks to bench/worker.ts
-// over IPC: sends "started", answers "stop" with each event's acknowledgement time and its peak RSS.
+// The worker side of `npm run bench:worker`, in its own process: the production worker built by
+// the composition root (src/roles/build-worker.ts) from its environment, as `node dist/main.js
+// worker` builds it. BENCH_WORKER_MODE=naive gives it a writer that makes one Salesforce call per
+// record. Talks to bench/worker.ts over IPC: "ready" once built, "started" when told to start,
+// and on "stop" each event's acknowledgement time, its outcomes and its peak RSS.
 import { loadConfig } from "../src/config/config.js";
-import { salesforceAuthOptionsFromConfig } from "../src/data-access/salesforce/salesforce-auth.js";
-import { SalesforceClient } from "../src/data-access/salesforce/salesforce-client.js";
-import type { SalesforceWriter, UpsertAnswer } from "../src/domain/sync/salesforce-port.js";
-import { RedisTokenCache, tokenCacheKey } from "../src/data-access/salesforce/token-cache.js";
 import { createSqsClient } from "../src/data-access/sqs/create-sqs-client.js";
 import { connectRedis } from "../src/data-access/store/connect-redis.js";
-import { RedisSyncStore } from "../src/data-access/store/redis-sync-store.js";
 import { loadMapping } from "../src/domain/sync/mapping-file.js";
-import { createEventSyncer, type EventSyncer } from "../src/domain/sync/sync-events.js";
-import { createWorker } from "../src/entry-points/worker/worker.js";
-import { systemClock } from "../src/shared/clock.js";
+import type { SalesforceWriter, UpsertAnswer } from "../src/domain/sync/salesforce-port.js";
+import type { EventSyncer } from "../src/domain/sync/sync-events.js";
+import { buildWorker } from "../src/roles/build-worker.js";
 import { createLogger } from "../src/shared/logger.js";
 import { createMetrics } from "../src/shared/metrics.js";
 
@@ -23,20 +18,17 @@ export interface WorkerReport {
   type: "done";
   /** [event id, ms since the epoch when syncEvents answered it as written] */
   acks: [string, number][];
-  /** Outcome counts as the syncer reported them (a retry is counted on each delivery). */
+  /** Outcome counts as the syncer reported them (a retry is counted on each try). */
   outcomes: Record<string, number>;
   peakRssMiB: number;
   /** RSS when the worker started (wired, idle). */
   startRssMiB?: number;
-  /** Records per collections call, from the worker's own histogram. */
-  recordsPerCall: { calls: number; records: number };
 }
 
-/** One call per record: what a worker without batching does. */
+/** One call per record, parents first: what a worker without batching does. */
 function oneCallPerRecord(client: SalesforceWriter): SalesforceWriter {
   return {
     async upsertMany(requests) {
-      // Parents first, as the batched writer does: each request after the one before it.
       const answers: UpsertAnswer[] = [];
       for (const request of requests) {
         const perRecord = await Promise.all(
@@ -54,6 +46,8 @@ function oneCallPerRecord(client: SalesforceWriter): SalesforceWriter {
   };
 }
 
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
 async function main() {
   const mode = process.env.BENCH_WORKER_MODE === "naive" ? "naive" : "batched";
   const config = loadConfig("worker");
@@ -61,75 +55,56 @@ async function main() {
   const metrics = createMetrics();
   const redis = connectRedis(config.redis.url!);
   const sqs = createSqsClient({ region: config.sqs.region ?? "us-east-1" });
-  const auth = salesforceAuthOptionsFromConfig(config.salesforce);
-  const client = new SalesforceClient({
-    auth,
-    apiVersion: config.salesforce.apiVersion,
-    tokenCache: new RedisTokenCache({
-      redis,
-      key: tokenCacheKey(auth.loginUrl, auth.clientId, auth.username),
-    }),
-    logger,
-    metrics,
-  });
-  const syncer = createEventSyncer({
-    writer: mode === "naive" ? oneCallPerRecord(client) : client,
-    reader: client,
-    store: new RedisSyncStore(redis),
-    stripe: undefined,
-    mapping: loadMapping(config.mappingFile),
-    metrics,
-    clock: systemClock,
-    idempotencyTtlSeconds: config.worker.idempotencyTtlSeconds,
-  });
 
-  // The moment each event's write was acknowledged: when syncEvents answered it applied (or stale:
-  // superseded by a newer event of the same record written in the same call).
+  // When each event's write was acknowledged: syncEvents answered it applied, stale (superseded by
+  // a newer event of the same record in the same call) or duplicate.
   const acks = new Map<string, number>();
   const outcomes: Record<string, number> = {};
-  const timed: EventSyncer = {
+  const timed = (syncer: EventSyncer): EventSyncer => ({
     async syncEvents(items, log) {
       const answers = await syncer.syncEvents(items, log);
       const now = Date.now();
       answers.forEach((outcome, i) => {
         outcomes[outcome.status] = (outcomes[outcome.status] ?? 0) + 1;
         const id = items[i]?.event.id;
-        if (id !== undefined && (outcome.status === "applied" || outcome.status === "stale") && !acks.has(id))
-          acks.set(id, now);
+        const isDone =
+          outcome.status === "applied" || outcome.status === "stale" || outcome.status === "duplicate";
+        if (id !== undefined && isDone && !acks.has(id)) acks.set(id, now);
       });
       return answers;
     },
-  };
+  });
+  const stack = buildWorker({
+    config,
+    sqs,
+    redis,
+    mapping: loadMapping(config.mappingFile),
+    metrics,
+    logger,
+    decorate: { syncer: timed, ...(mode === "naive" ? { writer: oneCallPerRecord } : {}) },
+  });
 
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
-  const worker = createWorker({
-    sqs,
-    queueUrl: config.sqs.queueUrl!,
-    syncer: timed,
-    config: config.worker,
-    metrics,
-    logger,
-  });
-
   process.on("message", (message: { type?: string }) => {
+    if (message?.type === "start") {
+      const startedAt = Date.now();
+      void stack.worker.start().then(async () => {
+        // Started means consuming: after the org check of `prepare`.
+        while (!stack.worker.isRunning()) await new Promise((resolve) => setTimeout(resolve, 10));
+        process.send!({ type: "started", at: startedAt, rssMiB: mib(process.memoryUsage.rss()) });
+      });
+    }
+    if (message?.type === "state") process.send!({ type: "state", state: stack.worker.state() });
     if (message?.type !== "stop") return;
     void (async () => {
-      await worker.stop();
+      await stack.worker.stop();
       clearInterval(sampler);
-      peakRss = Math.max(peakRss, process.memoryUsage.rss());
-      const histogram = await metrics.salesforceRecordsPerCall.get();
-      const sum = (name: string) =>
-        histogram.values.filter((v) => v.metricName === name).reduce((total, v) => total + v.value, 0);
       const report: WorkerReport = {
         type: "done",
         acks: [...acks],
         outcomes,
-        peakRssMiB: mib(peakRss),
-        recordsPerCall: {
-          calls: sum("salesforce_records_per_call_count"),
-          records: sum("salesforce_records_per_call_sum"),
-        },
+        peakRssMiB: mib(Math.max(peakRss, process.memoryUsage.rss())),
       };
       process.send!(report, () => {
         redis.disconnect();
@@ -138,19 +113,8 @@ async function main() {
       });
     })();
   });
-
-  // Wired and idle: the parent fills the queue, then says "start".
-  process.on("message", (message: { type?: string }) => {
-    if (message?.type !== "start") return;
-    const startedAt = Date.now();
-    void worker
-      .start()
-      .then(() => process.send!({ type: "started", at: startedAt, rssMiB: mib(process.memoryUsage.rss()) }));
-  });
   process.send!({ type: "ready", mode });
 }
-
-const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 main().catch((error: unknown) => {
   console.error(error);

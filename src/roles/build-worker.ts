@@ -16,6 +16,7 @@ import {
   rateLimitedReader,
 } from "../data-access/stripe/rate-limited-reader.js";
 import type { StripeObjectReader } from "../domain/sync/stripe-port.js";
+import type { SalesforceWriter } from "../domain/sync/salesforce-port.js";
 import type { Mapping } from "../domain/sync/mapping.js";
 import { createEventSyncer, type EventSyncer } from "../domain/sync/sync-events.js";
 import type { LeaseOptions, SyncStore } from "../domain/sync/sync-store-port.js";
@@ -86,6 +87,11 @@ export interface BuildWorkerOptions {
   retry?: RetryPolicy;
   /** Record lease lifetime and wait (default DEFAULT_RECORD_LEASES); tests shorten it. */
   recordLeases?: LeaseOptions;
+  /** Wraps the writer or the syncer (benchmarks: a writer that makes one call per record, a syncer that times acknowledgements). */
+  decorate?: {
+    writer?: (writer: SalesforceWriter) => SalesforceWriter;
+    syncer?: (syncer: EventSyncer) => EventSyncer;
+  };
 }
 
 /** A worker and the parts it was built from, not started. */
@@ -158,8 +164,8 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
       logger.warn("the org lacks an optional field; writes leave it out", { field: missing });
     }
   };
-  const syncer = createEventSyncer({
-    writer: salesforce,
+  const plainSyncer = createEventSyncer({
+    writer: options.decorate?.writer?.(salesforce) ?? salesforce,
     reader: salesforce,
     store,
     stripe,
@@ -169,6 +175,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     idempotencyTtlSeconds: config.worker.idempotencyTtlSeconds,
     recordLeases: options.recordLeases,
   });
+  const syncer = options.decorate?.syncer?.(plainSyncer) ?? plainSyncer;
   const worker = createWorker({
     sqs,
     queueUrl,
