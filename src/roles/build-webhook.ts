@@ -2,6 +2,8 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import type Koa from "koa";
 import type { AppConfig } from "../config/config.js";
 import { queueReadinessCheck } from "../data-access/sqs/queue-readiness-check.js";
+import { queueSizeLimit } from "../data-access/sqs/queue-size-limit.js";
+import { sdkBatchSender } from "../data-access/sqs/sdk-batch-sender.js";
 import { SqsEnqueueBatcher } from "../data-access/sqs/sqs-enqueue-batcher.js";
 import { createWebhookReceiver } from "../domain/ingest/receive-webhook.js";
 import type { RequestState } from "../entry-points/webhook/correlation-id.js";
@@ -40,12 +42,19 @@ export function buildWebhook(options: BuildWebhookOptions): WebhookStack {
   const queueUrl = config.sqs.queueUrl;
   if (!queueUrl)
     throw new Error("buildWebhook: config.sqs.queueUrl is not set (resolve local fallbacks first)");
-  const queue = new SqsEnqueueBatcher({ sqs, queueUrl, metrics, windowMs: config.web.enqueueBatchWindowMs });
+  const queue = new SqsEnqueueBatcher({
+    send: sdkBatchSender(sqs, queueUrl),
+    queueUrl,
+    maxMessageBytes: queueSizeLimit({ sqs, queueUrl }),
+    metrics,
+    windowMs: config.web.enqueueBatchWindowMs,
+  });
   const receive = createWebhookReceiver({
     queue,
     clock: options.clock ?? systemClock,
     secrets: config.web.webhookSecrets,
     toleranceSeconds: config.web.toleranceSeconds,
+    canSlimEvents: config.stripe.apiKey !== undefined,
   });
   let isAccepting = true;
   const app = createWebApp({

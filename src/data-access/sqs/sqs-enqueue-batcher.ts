@@ -1,11 +1,7 @@
-import {
-  SendMessageBatchCommand,
-  type SQSClient,
-  type SendMessageBatchRequestEntry,
-} from "@aws-sdk/client-sqs";
 import type { EventQueue, QueueMessage } from "../../domain/ingest/event-queue.js";
 import { RetryableSyncError } from "../../shared/errors.js";
 import type { Metrics } from "../../shared/metrics.js";
+import type { BatchEntry, BatchSender } from "./batch-sender.js";
 
 /** SendMessageBatch takes at most 10 entries. */
 const MAX_ENTRIES = 10;
@@ -17,8 +13,11 @@ const DEFAULT_MAX_BATCH_BYTES = 256 * 1024;
 
 /** Options of the enqueue batcher. */
 export interface EnqueueBatcherOptions {
-  sqs: SQSClient;
+  /** Sends one SendMessageBatch call to the queue. */
+  send: BatchSender;
   queueUrl: string;
+  /** The queue's MaximumMessageSize, cached (see queue-size-limit.ts). */
+  maxMessageBytes: () => Promise<number>;
   metrics: Metrics;
   /** Longest a message waits for companions before its batch is sent (default 2 ms). */
   windowMs?: number;
@@ -28,20 +27,9 @@ export interface EnqueueBatcherOptions {
 
 interface Pending {
   message: QueueMessage;
-  bytes: number;
   startedAt: number;
   resolve: () => void;
   reject: (error: Error) => void;
-}
-
-function byteSize(message: QueueMessage): number {
-  return (
-    Buffer.byteLength(message.body) +
-    Buffer.byteLength(message.eventId) +
-    Buffer.byteLength(message.eventType) +
-    Buffer.byteLength(message.correlationId) +
-    64
-  );
 }
 
 /**
@@ -63,11 +51,15 @@ export class SqsEnqueueBatcher implements EventQueue {
     this.isFifo = options.queueUrl.endsWith(".fifo");
   }
 
+  maxMessageBytes(): Promise<number> {
+    return this.options.maxMessageBytes();
+  }
+
   enqueue(message: QueueMessage): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const bytes = byteSize(message);
+      const bytes = message.sizeBytes;
       if (this.pending.length > 0 && this.pendingBytes + bytes > this.options.maxBatchBytes) this.flush();
-      this.pending.push({ message, bytes, startedAt: performance.now(), resolve, reject });
+      this.pending.push({ message, startedAt: performance.now(), resolve, reject });
       this.pendingBytes += bytes;
       if (this.pending.length >= MAX_ENTRIES) this.flush();
       else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
@@ -92,19 +84,12 @@ export class SqsEnqueueBatcher implements EventQueue {
     void sending.finally(() => this.inFlight.delete(sending));
   }
 
-  private toEntry(message: QueueMessage, index: number): SendMessageBatchRequestEntry {
-    const attribute = (value: string) => ({ DataType: "String", StringValue: value });
+  private toEntry(message: QueueMessage, index: number): BatchEntry {
     return {
-      Id: `m${index}`,
-      MessageBody: message.body,
-      MessageAttributes: {
-        event_id: attribute(message.eventId),
-        event_type: attribute(message.eventType),
-        correlation_id: attribute(message.correlationId),
-      },
-      ...(this.isFifo
-        ? { MessageDeduplicationId: message.eventId, MessageGroupId: message.orderingKey }
-        : {}),
+      id: `m${index}`,
+      body: message.body,
+      attributes: message.attributes,
+      ...(this.isFifo ? { deduplicationId: message.eventId, groupId: message.orderingKey } : {}),
     };
   }
 
@@ -120,26 +105,19 @@ export class SqsEnqueueBatcher implements EventQueue {
       else item.resolve();
     };
     try {
-      const answer = await this.options.sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: batch.map((item, index) => this.toEntry(item.message, index)),
-        }),
-      );
-      const succeeded = new Set((answer.Successful ?? []).map((entry) => entry.Id));
-      const failed = new Map((answer.Failed ?? []).map((entry) => [entry.Id, entry]));
+      const answer = await this.options.send(batch.map((item, index) => this.toEntry(item.message, index)));
       batch.forEach((item, index) => {
         const id = `m${index}`;
-        if (succeeded.has(id)) return settle(item);
-        const failure = failed.get(id);
+        if (answer.succeeded.has(id)) return settle(item);
+        const failure = answer.failed.get(id);
         // SenderFault: SQS will refuse this message however often it is sent (too large, characters
         // it does not accept). Still 503, since the queue's settings can change, but counted apart.
         settle(
           item,
           new RetryableSyncError(
-            failure?.SenderFault ? "enqueue_rejected" : "enqueue_failed",
+            failure?.senderFault ? "enqueue_rejected" : "enqueue_failed",
             failure
-              ? `SQS refused the message: ${failure.Code ?? "unknown"}: ${failure.Message ?? ""}`.trim()
+              ? `SQS refused the message: ${failure.code}: ${failure.message}`.trim()
               : "SQS did not acknowledge the message",
           ),
         );

@@ -3,6 +3,7 @@ import { RetryableSyncError } from "../../shared/errors.js";
 import type { EventQueue } from "./event-queue.js";
 import { HANDLED_EVENT_TYPES } from "../sync/event-handlers.js";
 import { parseStripeEvent } from "./parse-stripe-event.js";
+import { encodeEventMessage, type BodyFormat } from "./queue-message-codec.js";
 import { verifyStripeSignature } from "./verify-stripe-signature.js";
 
 /** What happened to an authentic webhook. */
@@ -10,6 +11,8 @@ export interface ReceiveResult {
   outcome: "accepted" | "ignored";
   eventId: string;
   eventType: string;
+  /** How an accepted event's body went on the queue when not as is (compressed, or slimmed). */
+  bodyFormat?: BodyFormat | undefined;
 }
 
 /** Settings and collaborators of the ingest path. */
@@ -19,12 +22,23 @@ export interface ReceiveWebhookDeps {
   /** Endpoint secrets; any of them may have signed the request. */
   secrets: readonly string[];
   toleranceSeconds: number;
+  /**
+   * An event too large for the queue even compressed may go as a slimmed envelope that the worker
+   * completes from the Stripe API (true when a Stripe API key is configured).
+   */
+  canSlimEvents: boolean;
 }
+
+const asEnqueueFailure = (error: unknown, eventId: string) =>
+  error instanceof RetryableSyncError
+    ? error
+    : new RetryableSyncError("enqueue_failed", `the queue did not accept event ${eventId}`, { cause: error });
 
 /**
  * Verify, check the shape, enqueue durably. Throws StripeSignatureError or BadRequestError for
- * requests that must get a 400, and RetryableSyncError (code `enqueue_failed`) when the queue did
- * not take the event, which must never be answered 2xx. Types without a handler are acknowledged
+ * requests that must get a 400, and RetryableSyncError (code `enqueue_failed`, or `enqueue_rejected`
+ * when the queue refuses the message itself, e.g. too large in every form) when the queue did not
+ * take the event, which must never be answered 2xx. Types without a handler are acknowledged
  * without being queued: there is nothing to sync, and Stripe must not retry them.
  */
 export function createWebhookReceiver(deps: ReceiveWebhookDeps) {
@@ -33,29 +47,43 @@ export function createWebhookReceiver(deps: ReceiveWebhookDeps) {
     signatureHeader: string | undefined,
     correlationId: string,
   ): Promise<ReceiveResult> {
-    verifyStripeSignature(rawBody, signatureHeader, {
+    // Decoded once: the signature check, the parse and the queue message all read this string.
+    const json = rawBody.toString("utf8");
+    verifyStripeSignature(json, signatureHeader, {
       secrets: deps.secrets,
       toleranceSeconds: deps.toleranceSeconds,
       nowMs: deps.clock.now(),
     });
-    const event = parseStripeEvent(rawBody);
+    const event = parseStripeEvent(json);
     if (!HANDLED_EVENT_TYPES.has(event.type))
       return { outcome: "ignored", eventId: event.id, eventType: event.type };
     try {
-      await deps.queue.enqueue({
-        body: rawBody.toString("utf8"),
-        eventId: event.id,
-        eventType: event.type,
+      const maxMessageBytes = await deps.queue.maxMessageBytes();
+      const message = await encodeEventMessage({
+        raw: rawBody,
+        json,
+        envelope: event,
         correlationId,
+        maxMessageBytes,
+        canSlim: deps.canSlimEvents,
+      });
+      if (!message) {
+        throw new RetryableSyncError(
+          "enqueue_rejected",
+          `event ${event.id} (${rawBody.length} bytes) is larger than the queue's MaximumMessageSize of ` +
+            `${maxMessageBytes} bytes even compressed` +
+            (deps.canSlimEvents ? "" : ", and without STRIPE_API_KEY it cannot be sent slimmed"),
+        );
+      }
+      await deps.queue.enqueue({
+        ...message,
+        eventId: event.id,
         orderingKey: event.customerId ?? event.objectId ?? event.id,
       });
+      return { outcome: "accepted", eventId: event.id, eventType: event.type, bodyFormat: message.format };
     } catch (error) {
-      if (error instanceof RetryableSyncError) throw error;
-      throw new RetryableSyncError("enqueue_failed", `the queue did not accept event ${event.id}`, {
-        cause: error,
-      });
+      throw asEnqueueFailure(error, event.id);
     }
-    return { outcome: "accepted", eventId: event.id, eventType: event.type };
   };
 }
 

@@ -35,6 +35,7 @@ export function createWebhookRouter(options: WebhookRouterOptions): Router<Reque
       eventType = result.eventType;
       ctx.state.logFields.eventId = result.eventId;
       ctx.state.logFields.eventType = result.eventType;
+      if (result.bodyFormat) ctx.state.logFields.bodyFormat = result.bodyFormat;
       ctx.status = 200;
       ctx.body = { received: true, id: result.eventId, outcome: result.outcome };
     } catch (error) {
