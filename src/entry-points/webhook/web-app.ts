@@ -5,6 +5,7 @@ import type { WebhookReceiver } from "../../domain/ingest/receive-webhook.js";
 import type { ReadinessCheck } from "../health/health-checks.js";
 import { createHealthRouter } from "../health/health-router.js";
 import { correlationAndAccessLog, type RequestState } from "./correlation-id.js";
+import { answerUnsupportedMethods } from "./unsupported-methods.js";
 import { createWebhookRouter } from "./webhook-router.js";
 
 /** Collaborators of the webhook role's HTTP app. */
@@ -34,9 +35,8 @@ export function createWebApp(deps: WebAppDeps): Koa<RequestState> {
     ...(deps.isAcceptingWork ? { isAcceptingWork: deps.isAcceptingWork } : {}),
   });
   app.use(correlationAndAccessLog(deps.logger));
+  app.use(answerUnsupportedMethods());
   app.use(webhook.routes());
-  app.use(webhook.allowedMethods());
   app.use(health.routes());
-  app.use(health.allowedMethods());
   return app;
 }
