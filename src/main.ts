@@ -1,53 +1,19 @@
-import { loadConfig, type Role } from "./config/config.js";
-import { ConfigError } from "./shared/errors.js";
-import { startRoles } from "./roles/start-roles.js";
+// The program's entry: checks the Node.js version before importing anything else, since the rest
+// (the AWS SDK, undici, Koa 3) fails on older versions with errors that do not say why. Kept free of
+// static imports and of syntax older Node.js versions cannot parse.
 
-const USAGE = `usage: node dist/main.js <command>
+/** The Node.js major version the service runs on, as package.json's `engines` says. */
+const REQUIRED_NODE_MAJOR = 24;
 
-commands:
-  web                    the Stripe webhook server (PORT, default 8000)
-  worker                 the SQS consumer that writes to Salesforce (health and metrics on WORKER_PORT, default 8001)
-  all                    both in one process (local use; the default of npm start)
-  metadata <dir>         write a Salesforce DX source folder with the custom objects and a permission set
-  salesforce-emulator    run the local Salesforce emulator on its own (SALESFORCE_EMULATOR_PORT, default 8085)
-`;
-
-async function main(argv: string[]): Promise<void> {
-  const [command = "all", ...rest] = argv;
-  switch (command) {
-    case "web":
-    case "worker":
-    case "all": {
-      const config = loadConfig(command as Role);
-      await startRoles(command as Role, config);
-      return;
-    }
-    case "metadata": {
-      const { runMetadataCommand } = await import("./roles/run-metadata-command.js");
-      await runMetadataCommand(rest);
-      return;
-    }
-    case "salesforce-emulator": {
-      const { runEmulatorCommand } = await import("./roles/run-emulator-command.js");
-      await runEmulatorCommand();
-      return;
-    }
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(USAGE);
-      return;
-    default:
-      process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
-      process.exitCode = 2;
-  }
-}
-
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`configuration error: ${error.message}\n`);
-    process.exit(78);
-  }
-  process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+const running = Number(process.versions.node.split(".")[0]);
+if (running !== REQUIRED_NODE_MAJOR) {
+  process.stderr.write(
+    `stripe-salesforce-sync needs Node.js ${REQUIRED_NODE_MAJOR}, this is Node.js ${process.version}: ` +
+      `run it with \`npm start\` (which installs Node.js ${REQUIRED_NODE_MAJOR} on first use) ` +
+      `or switch to Node.js ${REQUIRED_NODE_MAJOR} (e.g. \`nvm install ${REQUIRED_NODE_MAJOR}\`)\n`,
+  );
   process.exit(1);
-});
+} else {
+  const { runMain } = await import("./run-main.js");
+  await runMain(process.argv.slice(2));
+}

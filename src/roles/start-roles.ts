@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import type { AppConfig, Role } from "../config/config.js";
 import { createSqsClient } from "../data-access/sqs/create-sqs-client.js";
+import { HANDLED_EVENT_TYPES } from "../domain/sync/event-handlers.js";
 import { loadMapping } from "../domain/sync/mapping-file.js";
 import { startWorkerServer } from "../entry-points/worker/worker-server.js";
 import { createLogger, type Logger } from "../shared/logger.js";
@@ -53,6 +54,9 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
     const web = await startWebhook(stack, config, logger);
     stopFirst.push(() => web.stop());
     notes.push(`send Stripe webhooks to: http://localhost:${web.port}/webhook/stripe`);
+    notes.push(
+      `Stripe event types it handles (select these for the endpoint): ${[...HANDLED_EVENT_TYPES].join(", ")}`,
+    );
   }
   if (role === "worker" || role === "all") {
     const stack = buildWorker({ config, sqs, redis, mapping, metrics, logger });
