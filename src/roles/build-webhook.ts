@@ -3,7 +3,7 @@ import type Koa from "koa";
 import type { AppConfig } from "../config/config.js";
 import { queueReadinessCheck } from "../data-access/sqs/queue-readiness-check.js";
 import { queueSizeLimit } from "../data-access/sqs/queue-size-limit.js";
-import { sdkBatchSender } from "../data-access/sqs/sdk-batch-sender.js";
+import { signedBatchSender } from "../data-access/sqs/signed-batch-sender.js";
 import { SqsEnqueueBatcher } from "../data-access/sqs/sqs-enqueue-batcher.js";
 import { createWebhookReceiver } from "../domain/ingest/receive-webhook.js";
 import type { RequestState } from "../entry-points/webhook/correlation-id.js";
@@ -43,7 +43,7 @@ export function buildWebhook(options: BuildWebhookOptions): WebhookStack {
   if (!queueUrl)
     throw new Error("buildWebhook: config.sqs.queueUrl is not set (resolve local fallbacks first)");
   const queue = new SqsEnqueueBatcher({
-    send: sdkBatchSender(sqs, queueUrl),
+    send: signedBatchSender({ sqs, queueUrl }),
     queueUrl,
     maxMessageBytes: queueSizeLimit({ sqs, queueUrl }),
     metrics,

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { AppConfig, Role } from "../config/config.js";
 import { createSqsClient } from "../data-access/sqs/create-sqs-client.js";
 import { HANDLED_EVENT_TYPES } from "../domain/sync/event-handlers.js";
@@ -7,7 +7,6 @@ import { startWorkerServer } from "../entry-points/worker/worker-server.js";
 import { createLogger, type Logger } from "../shared/logger.js";
 import { createMetrics } from "../shared/metrics.js";
 import { buildWebhook } from "./build-webhook.js";
-import { buildWorker } from "./build-worker.js";
 import { resolveLocalFallbacks } from "./local-fallbacks.js";
 import { startWebhook } from "./start-webhook.js";
 
@@ -15,8 +14,9 @@ import { startWebhook } from "./start-webhook.js";
 type Stopper = () => Promise<void>;
 
 /** Connects to Redis when configured; commands fail fast instead of queueing while it is down. */
-function connectRedis(config: AppConfig, logger: Logger): Redis | undefined {
+async function connectRedis(config: AppConfig, logger: Logger): Promise<Redis | undefined> {
   if (!config.redis.url) return undefined;
+  const { Redis } = await import("ioredis");
   const redis = new Redis(config.redis.url, {
     ...(config.redis.password ? { password: config.redis.password } : {}),
     maxRetriesPerRequest: 2,
@@ -44,7 +44,7 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
   });
   // Only the worker uses Redis: the webhook role neither connects to it nor waits for it (in role
   // `all` the process does, so both servers report it).
-  const redis = role === "web" ? undefined : connectRedis(config, logger);
+  const redis = role === "web" ? undefined : await connectRedis(config, logger);
   const redisChecks = redis ? [{ name: "redis", check: async () => void (await redis.ping()) }] : [];
   const notes = [...local.notes];
   const stopFirst: Stopper[] = [];
@@ -59,6 +59,8 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
     );
   }
   if (role === "worker" || role === "all") {
+    // Imported only here: the worker's clients (jsforce, ioredis) cost the web role ~50 MB of RSS.
+    const { buildWorker } = await import("./build-worker.js");
     const stack = buildWorker({ config, sqs, redis, mapping, metrics, logger });
     const server = await startWorkerServer({
       port: config.worker.port,

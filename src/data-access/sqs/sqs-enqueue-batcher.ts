@@ -23,6 +23,12 @@ export interface EnqueueBatcherOptions {
   windowMs?: number;
   /** Upper bound of one batch's payload in bytes (default 256 KiB). */
   maxBatchBytes?: number;
+  /**
+   * SendMessageBatch calls in flight beyond which a batch that is not full waits for one of them to
+   * finish instead of leaving when its window ends (default 2): under load batches fill up, so each
+   * webhook carries less of a call's fixed cost; a lone request still waits only `windowMs`.
+   */
+  maxPartialInFlight?: number;
 }
 
 interface Pending {
@@ -44,10 +50,12 @@ export class SqsEnqueueBatcher implements EventQueue {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The window of the pending batch ended while too many calls were in flight. */
+  private isWindowOver = false;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(options: EnqueueBatcherOptions) {
-    this.options = { windowMs: 2, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, ...options };
+    this.options = { windowMs: 2, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, maxPartialInFlight: 2, ...options };
     this.isFifo = options.queueUrl.endsWith(".fifo");
   }
 
@@ -62,7 +70,8 @@ export class SqsEnqueueBatcher implements EventQueue {
       this.pending.push({ message, startedAt: performance.now(), resolve, reject });
       this.pendingBytes += bytes;
       if (this.pending.length >= MAX_ENTRIES) this.flush();
-      else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+      else if (this.timer === undefined && !this.isWindowOver)
+        this.timer = setTimeout(() => this.onWindowEnd(), this.options.windowMs);
     });
   }
 
@@ -72,16 +81,26 @@ export class SqsEnqueueBatcher implements EventQueue {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  private onWindowEnd(): void {
+    this.timer = undefined;
+    if (this.inFlight.size >= this.options.maxPartialInFlight) this.isWindowOver = true;
+    else this.flush();
+  }
+
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.isWindowOver = false;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     const sending = this.send(batch);
     this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
+    void sending.finally(() => {
+      this.inFlight.delete(sending);
+      if (this.isWindowOver) this.flush();
+    });
   }
 
   private toEntry(message: QueueMessage, index: number): BatchEntry {
