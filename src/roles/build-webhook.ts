@@ -1,13 +1,11 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type Koa from "koa";
 import type { AppConfig } from "../config/config.js";
 import { queueReadinessCheck } from "../data-access/sqs/queue-readiness-check.js";
 import { queueSizeLimit } from "../data-access/sqs/queue-size-limit.js";
 import { signedBatchSender } from "../data-access/sqs/signed-batch-sender.js";
 import { SqsEnqueueBatcher } from "../data-access/sqs/sqs-enqueue-batcher.js";
 import { createWebhookReceiver } from "../domain/ingest/receive-webhook.js";
-import type { RequestState } from "../entry-points/webhook/correlation-id.js";
-import { createWebApp } from "../entry-points/webhook/web-app.js";
+import { createWebApp, type WebApp } from "../entry-points/webhook/web-app.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
@@ -26,7 +24,7 @@ export interface BuildWebhookOptions {
 
 /** The webhook role's app and its enqueue batcher, not listening yet. */
 export interface WebhookStack {
-  app: Koa<RequestState>;
+  app: WebApp;
   queue: SqsEnqueueBatcher;
   /** Turns readiness to 503 (draining) or back. */
   setAccepting(isAccepting: boolean): void;

@@ -64,6 +64,7 @@ describe("end to end: hostile and unusual requests to the web role get a clean a
       (await rawExchange(port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).split(
         " ",
       )[1];
+    expect(await status("OPTIONS", "/webhook/stripe")).to.equal("204");
     expect(await status("TRACE", "/health")).to.equal("405");
     expect(await status("TRACE", "/nowhere")).to.equal("404");
   });

@@ -14,6 +14,11 @@ export interface RequestState {
 
 const ACCEPTABLE_ID = /^[\w.:-]{1,128}$/;
 
+/** The correlation id of a request: its `X-Request-Id` when that is a sane token, else a new one. */
+export function correlationIdOf(given: string | string[] | undefined): string {
+  return typeof given === "string" && ACCEPTABLE_ID.test(given) ? given : randomUUID();
+}
+
 /**
  * Takes the correlation id from `X-Request-Id` (when it is a sane token) or makes one, echoes it
  * back, and writes one JSON log line per request with its outcome (`info`; `debug` for health and
@@ -25,8 +30,7 @@ export function correlationAndAccessLog(
 ): Middleware<RequestState> {
   return async (ctx, next) => {
     const started = performance.now();
-    const given = ctx.get("x-request-id");
-    const correlationId = ACCEPTABLE_ID.test(given) ? given : randomUUID();
+    const correlationId = correlationIdOf(ctx.get("x-request-id"));
     let log: Logger | undefined;
     ctx.state.correlationId = correlationId;
     Object.defineProperty(ctx.state, "log", { get: () => (log ??= logger.child({ correlationId })) });

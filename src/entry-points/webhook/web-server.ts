@@ -1,8 +1,15 @@
-import { createServer, STATUS_CODES, type Server } from "node:http";
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
 import type { Socket } from "node:net";
-import type Koa from "koa";
 import type { Logger } from "../../shared/logger.js";
 import { declaresTooLarge } from "./read-raw-body.js";
+import { isStripeWebhookPath } from "./stripe-webhook-handler.js";
+import type { WebApp } from "./web-app.js";
 
 /** Options of the webhook role's HTTP server. */
 export interface WebServerOptions {
@@ -19,17 +26,21 @@ function statusOfClientError(code: string | undefined): number {
 }
 
 /**
- * The HTTP server around the Koa app. Requests Node's parser refuses (an unknown method, a malformed
+ * The HTTP server: `/webhook/stripe` to its own handler, everything else to Koa. Requests Node's parser refuses (an unknown method, a malformed
  * header) are answered 400 (431, 408) and logged as one JSON line instead of Node's bare answer;
  * errors Koa would print as a stack go through the logger; a request that declares a body above
  * the limit and waits for `100 Continue` is not sent one, so it gets its 413 without sending the body.
  */
-export function createWebServer<State>(app: Koa<State>, options: WebServerOptions): Server {
+export function createWebServer(app: WebApp, options: WebServerOptions): Server {
   const { logger } = options;
-  app.on("error", (error: Error) =>
+  app.koa.on("error", (error: Error) =>
     logger.error("request handling failed", { error: error.stack ?? error.message }),
   );
-  const handle = app.callback();
+  const handleKoa = app.koa.callback();
+  const handle = (request: IncomingMessage, response: ServerResponse) =>
+    isStripeWebhookPath(request.url)
+      ? app.handleWebhook(request, response)
+      : void handleKoa(request, response);
   const server = createServer(handle);
   // Stripe holds a connection open between deliveries; keep idle sockets longer than a typical LB.
   server.keepAliveTimeout = 65_000;
@@ -55,7 +66,7 @@ export function createWebServer<State>(app: Koa<State>, options: WebServerOption
   });
   server.on("checkContinue", (request, response) => {
     if (!declaresTooLarge(request, options.bodyLimitBytes)) response.writeContinue();
-    void handle(request, response);
+    handle(request, response);
   });
   return server;
 }
