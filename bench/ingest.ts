@@ -1,7 +1,8 @@
 // npm run bench:ingest — signed 3-5 KB webhooks at rising concurrency against the web role (production
 // log level: one JSON access line per request) backed by a real SQS-compatible server, next to a bare
 // node:http server measured in the same run; CPU time per request and RSS are read from /proc.
-// BENCH_PROFILE=1 also writes a CPU profile of the web role and prints its top entries.
+// BENCH_PROFILE=1 also writes a CPU profile of the web role and prints its top entries; BENCH_MAIN
+// names another build's main.js to measure it the same way.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -26,6 +27,8 @@ const SECRET = "whsec_bench_secret";
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const levels = (process.env.BENCH_CONCURRENCY ?? "1,10,50,100").split(",").map(Number);
 const logLevel = process.env.BENCH_LOG_LEVEL ?? "info";
+/** The web role's entry (default dist/main.js); another build's, to compare two versions. */
+const webMain = process.env.BENCH_MAIN ?? "dist/main.js";
 const profileDir = process.env.BENCH_PROFILE ? join(".tmp", "profiles", `ingest-${Date.now()}`) : undefined;
 const repo = fileURLToPath(new URL("..", import.meta.url));
 /** Real-shaped events of 3-5 KB, pretty-printed as Stripe sends them. */
@@ -83,7 +86,7 @@ async function main() {
   const barePort = await freePort();
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const web = await startProcess(
-    [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), "dist/main.js", "web"],
+    [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), webMain, "web"],
     {
       ...sqsEnv(sqs.endpoint),
       NODE_ENV: "production",
