@@ -159,8 +159,11 @@ export function createStripeWebhookHandler(
         {},
       );
     }
-    void handlePost(request, correlationId).then(({ answer, fields, eventType }) =>
-      finish(answer, fields, eventType),
-    );
+    handlePost(request, correlationId)
+      .then(({ answer, fields, eventType }) => finish(answer, fields, eventType))
+      // Only answering can fail here (the socket is gone): never an unhandled rejection.
+      .catch((error: unknown) =>
+        logger.error("answering a webhook failed", { correlationId, error: String(error) }),
+      );
   };
 }
