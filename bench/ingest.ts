@@ -1,21 +1,49 @@
-// npm run bench:ingest — signed webhooks at rising concurrency against the web role backed by a
-// real SQS-compatible server, next to a bare node:http server measured in the same run.
+// npm run bench:ingest — signed 3-5 KB webhooks at rising concurrency against the web role (production
+// log level: one JSON access line per request) backed by a real SQS-compatible server, next to a bare
+// node:http server measured in the same run; CPU time per request and RSS are read from /proc.
+// BENCH_PROFILE=1 also writes a CPU profile of the web role and prints its top entries; BENCH_MAIN
+// names another build's main.js to measure it the same way.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSqsServer, sqsEnv } from "../test/support/sqs-server.js";
 import { freePort, waitFor } from "../test/support/child-server.js";
-import { makeEvent, signPayload } from "../test/support/signing.js";
-import { describeMachine, drive, driveAtRate, printTable, rssMiB, type LoadResult } from "./support.js";
+import { signPayload } from "../test/support/signing.js";
+import { loadEvent } from "../test/sync/support/sync-fixtures.js";
+import { printProfileSummary } from "./profile-summary.js";
+import {
+  cpuSeconds,
+  describeMachine,
+  drive,
+  driveAtRate,
+  peakRssMiB,
+  printTable,
+  rssMiB,
+  type LoadResult,
+} from "./support.js";
 
 const SECRET = "whsec_bench_secret";
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const levels = (process.env.BENCH_CONCURRENCY ?? "1,10,50,100").split(",").map(Number);
+const logLevel = process.env.BENCH_LOG_LEVEL ?? "info";
+/** The web role's entry (default dist/main.js); another build's, to compare two versions. */
+const webMain = process.env.BENCH_MAIN ?? "dist/main.js";
+const profileDir = process.env.BENCH_PROFILE ? join(".tmp", "profiles", `ingest-${Date.now()}`) : undefined;
 const repo = fileURLToPath(new URL("..", import.meta.url));
+/** Real-shaped events of 3-5 KB, pretty-printed as Stripe sends them. */
+const TEMPLATES = [
+  "customer.subscription.created",
+  "customer.subscription.updated",
+  "customer.subscription.deleted",
+  "payment_intent.payment_failed",
+] as const;
 
 async function startProcess(args: string[], env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, {
     cwd: repo,
     env: { ...process.env, ...env },
+    // The web role's JSON lines go to /dev/null: written (as in production) but not read back here.
     stdio: ["ignore", "ignore", "inherit"],
   });
   await waitFor(
@@ -28,16 +56,11 @@ async function startProcess(args: string[], env: NodeJS.ProcessEnv, port: number
 
 function signedRequests(count: number) {
   return Array.from({ length: count }, (_, i) => {
-    const body = JSON.stringify(
-      makeEvent("payment_intent.succeeded", {
-        id: `pi_bench_${i}`,
-        object: "payment_intent",
-        amount: 2000 + i,
-        currency: "usd",
-        customer: `cus_bench_${i % 20}`,
-        status: "succeeded",
-      }),
-    );
+    const event = loadEvent(TEMPLATES[i % TEMPLATES.length]!, { id: `evt_bench_${i}` });
+    const object = event.data.object;
+    object.id = `${String(object.id).split("_")[0]}_bench_${i}`;
+    if ("customer" in object) object.customer = `cus_bench_${i % 20}`;
+    const body = JSON.stringify(event, null, 2);
     return {
       method: "POST" as const,
       body,
@@ -46,19 +69,29 @@ function signedRequests(count: number) {
   });
 }
 
+/** Runs `step` and returns its result with the CPU seconds each of `pids` used meanwhile. */
+async function withCpu<T>(pids: number[], step: () => Promise<T>): Promise<{ result: T; cpu: number[] }> {
+  const before = pids.map(cpuSeconds);
+  const result = await step();
+  return { result, cpu: pids.map((pid, i) => cpuSeconds(pid) - before[i]!) };
+}
+
+const microsPer = (cpu: number, count: number) => (count > 0 ? ((cpu * 1e6) / count).toFixed(0) : "-");
+
 async function main() {
   console.log(`machine: ${describeMachine()}`);
   const sqs = await startSqsServer();
   const { queueUrl } = await sqs.createQueue("bench-ingest");
   const webPort = await freePort();
   const barePort = await freePort();
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   const web = await startProcess(
-    ["dist/main.js", "web"],
+    [...(profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : []), webMain, "web"],
     {
       ...sqsEnv(sqs.endpoint),
       NODE_ENV: "production",
       PORT: String(webPort),
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: logLevel,
       SQS_QUEUE_URL: queueUrl,
       STRIPE_WEBHOOK_SECRET: SECRET,
     },
@@ -70,36 +103,46 @@ async function main() {
     barePort,
   );
   const requests = signedRequests(200);
+  const sizes = requests.map((r) => Buffer.byteLength(r.body)).sort((a, b) => a - b);
+  console.log(
+    `events: ${requests.length} signed, ${sizes[0]}-${sizes.at(-1)} bytes; web role LOG_LEVEL=${logLevel}`,
+  );
+  const webUrl = `http://127.0.0.1:${webPort}/webhook/stripe`;
+  const bareUrl = `http://127.0.0.1:${barePort}/`;
   try {
     // Warm both servers up before measuring.
-    await drive(`http://127.0.0.1:${webPort}/webhook/stripe`, requests, { connections: 10, seconds: 2 });
-    await drive(`http://127.0.0.1:${barePort}/`, requests, { connections: 10, seconds: 2 });
+    await drive(webUrl, requests, { connections: 10, seconds: 2 });
+    await drive(bareUrl, requests, { connections: 10, seconds: 2 });
     const rows: (string | number)[][] = [];
     for (const connections of levels) {
-      const ingest = await drive(`http://127.0.0.1:${webPort}/webhook/stripe`, requests, {
-        connections,
-        seconds,
-      });
-      const ceiling = await drive(`http://127.0.0.1:${barePort}/`, requests, { connections, seconds });
+      const ingest = await withCpu([web.pid!, sqs.process.pid!], () =>
+        drive(webUrl, requests, { connections, seconds }),
+      );
+      const ceiling = await withCpu([bare.pid!], () => drive(bareUrl, requests, { connections, seconds }));
       rows.push(row(`${connections} connections`, ingest, ceiling));
     }
+    const peakAfterSteps = peakRssMiB(web.pid!);
     // Memory under a sustained load: RSS sampled every 5 s during the open-loop run.
     const rssSamples = [rssMiB(web.pid!)];
     const sampler = setInterval(() => rssSamples.push(rssMiB(web.pid!)), 5000);
-    const fixed = await driveAtRate(`http://127.0.0.1:${webPort}/webhook/stripe`, requests, {
-      rate: 500,
-      seconds: Number(process.env.BENCH_SUSTAINED_SECONDS ?? 30),
-    });
+    const fixed = await withCpu([web.pid!, sqs.process.pid!], () =>
+      driveAtRate(webUrl, requests, {
+        rate: 500,
+        seconds: Number(process.env.BENCH_SUSTAINED_SECONDS ?? 30),
+      }),
+    );
     clearInterval(sampler);
     rssSamples.push(rssMiB(web.pid!));
     rows.push([
       "open loop, 500 req/s",
-      fixed.requestsPerSecond.toFixed(0),
-      fixed.p50Ms,
-      fixed.p99Ms,
+      fixed.result.requestsPerSecond.toFixed(0),
+      fixed.result.p50Ms,
+      fixed.result.p99Ms,
+      microsPer(fixed.cpu[0]!, fixed.result.ok),
       "-",
       "-",
-      `${fixed.non2xx + fixed.errors}`,
+      "-",
+      `${fixed.result.non2xx + fixed.result.errors}`,
     ]);
     console.log();
     printTable(
@@ -108,7 +151,9 @@ async function main() {
         "ingest req/s",
         "p50 ms",
         "p99 ms",
+        "web CPU µs / webhook",
         "bare node:http req/s",
+        "bare CPU µs / req",
         "ingest / bare",
         "non-2xx + errors",
       ],
@@ -116,24 +161,40 @@ async function main() {
     );
     console.log();
     console.log(
-      `web role RSS every 5 s during the 500 req/s run (${fixed.total} requests): ${rssSamples.join(", ")} MiB`,
+      `web role RSS every 5 s during the 500 req/s run (${fixed.result.total} requests): ${rssSamples.join(", ")} MiB`,
+    );
+    console.log(`web role peak RSS (VmHWM) after the concurrency steps: ${peakAfterSteps} MiB`);
+    console.log(
+      `SQS server CPU per accepted webhook in the 500 req/s run: ${microsPer(fixed.cpu[1]!, fixed.result.ok)} µs`,
     );
   } finally {
+    const exited = new Promise((resolve) => web.once("exit", resolve));
     web.kill("SIGTERM");
     bare.kill("SIGTERM");
+    await exited;
     await sqs.stop();
+  }
+  if (profileDir) {
+    const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
+    if (file) printProfileSummary(join(profileDir, file));
   }
 }
 
-function row(label: string, ingest: LoadResult, ceiling: LoadResult): (string | number)[] {
+function row(
+  label: string,
+  ingest: { result: LoadResult; cpu: number[] },
+  ceiling: { result: LoadResult; cpu: number[] },
+): (string | number)[] {
   return [
     label,
-    ingest.requestsPerSecond.toFixed(0),
-    ingest.p50Ms,
-    ingest.p99Ms,
-    ceiling.requestsPerSecond.toFixed(0),
-    `${((100 * ingest.requestsPerSecond) / ceiling.requestsPerSecond).toFixed(0)}%`,
-    `${ingest.non2xx + ingest.errors}`,
+    ingest.result.requestsPerSecond.toFixed(0),
+    ingest.result.p50Ms,
+    ingest.result.p99Ms,
+    microsPer(ingest.cpu[0]!, ingest.result.ok),
+    ceiling.result.requestsPerSecond.toFixed(0),
+    microsPer(ceiling.cpu[0]!, ceiling.result.ok),
+    `${((100 * ingest.result.requestsPerSecond) / ceiling.result.requestsPerSecond).toFixed(0)}%`,
+    `${ingest.result.non2xx + ingest.result.errors}`,
   ];
 }
 

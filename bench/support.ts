@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
 import { Agent, request } from "node:http";
@@ -8,6 +9,8 @@ export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** Answers with a 2xx status. */
+  ok: number;
   non2xx: number;
   errors: number;
   total: number;
@@ -30,6 +33,7 @@ export async function drive(
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
+    ok: result["2xx"],
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
     total: result.requests.total,
@@ -41,6 +45,24 @@ export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** Peak resident set size of a process in MiB (VmHWM), from /proc. */
+export function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+let clockTicks: number | undefined;
+
+/** CPU time (user + system, all threads) a process has used so far, in seconds, from /proc. */
+export function cpuSeconds(pid: number): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 /** One line describing this machine, for the README's table. */
@@ -115,6 +137,7 @@ export async function driveAtRate(
   latencies.sort((a, b) => a - b);
   return {
     requestsPerSecond: latencies.length / elapsed,
+    ok: latencies.length - non2xx,
     p50Ms: Math.round(quantile(latencies, 0.5) * 10) / 10,
     p99Ms: Math.round(quantile(latencies, 0.99) * 10) / 10,
     non2xx,

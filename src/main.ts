@@ -1,48 +1,19 @@
 #!/usr/bin/env node
-import { runCli } from "./cli/run-cli.js";
-import type { CliIo } from "./cli/reporter.js";
+// The program's entry: checks the Node.js version before importing anything else, since the rest
+// (the AWS SDK, undici, Koa 3) fails on older versions with errors that do not say why. Kept free of
+// static imports and of syntax older Node.js versions cannot parse.
 
-/** First SIGINT/SIGTERM: the command stops at its next safe point; a second one exits at once (130). */
-function trapInterrupts(): { signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write(`\n${signal}: stopping at the next safe point (again to stop at once)\n`);
-    controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  return {
-    signal: controller.signal,
-    release() {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-    },
-  };
+/** The Node.js major version the service runs on, as package.json's `engines` says. */
+const REQUIRED_NODE_MAJOR = 24;
+
+const running = Number(process.versions.node.split(".")[0]);
+if (running !== REQUIRED_NODE_MAJOR) {
+  process.stderr.write(
+    `stripe-salesforce-sync needs Node.js ${REQUIRED_NODE_MAJOR}, this is Node.js ${process.version}: ` +
+      `run it with \`npm start\` (which installs Node.js ${REQUIRED_NODE_MAJOR} on first use) ` +
+      `or switch to Node.js ${REQUIRED_NODE_MAJOR} (e.g. \`nvm install ${REQUIRED_NODE_MAJOR}\`)\n`,
+  );
+  process.exit(1);
+} else {
+  await import("./cli/cli-main.js");
 }
-
-const io: CliIo = {
-  env: process.env,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  isTTY: process.stdout.isTTY === true,
-  interrupts: trapInterrupts,
-};
-
-/** Exits once stdout and stderr have taken everything written (a pipe is written asynchronously). */
-function exitAfterFlush(code: number): void {
-  process.exitCode = code;
-  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
-}
-
-runCli(process.argv.slice(2), io).then(
-  (exit) => {
-    if (exit !== "running") exitAfterFlush(exit);
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);

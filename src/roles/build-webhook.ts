@@ -1,11 +1,11 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type Koa from "koa";
 import type { AppConfig } from "../config/config.js";
 import { queueReadinessCheck } from "../data-access/sqs/queue-readiness-check.js";
+import { queueSizeLimit } from "../data-access/sqs/queue-size-limit.js";
+import { signedBatchSender } from "../data-access/sqs/signed-batch-sender.js";
 import { SqsEnqueueBatcher } from "../data-access/sqs/sqs-enqueue-batcher.js";
 import { createWebhookReceiver } from "../domain/ingest/receive-webhook.js";
-import type { RequestState } from "../entry-points/webhook/correlation-id.js";
-import { createWebApp } from "../entry-points/webhook/web-app.js";
+import { createWebApp, type WebApp } from "../entry-points/webhook/web-app.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
@@ -24,10 +24,30 @@ export interface BuildWebhookOptions {
 
 /** The webhook role's app and its enqueue batcher, not listening yet. */
 export interface WebhookStack {
-  app: Koa<RequestState>;
+  app: WebApp;
   queue: SqsEnqueueBatcher;
   /** Turns readiness to 503 (draining) or back. */
   setAccepting(isAccepting: boolean): void;
+}
+
+/**
+ * The queue events go to, as the webhook puts them there: coalesced SendMessageBatch calls signed
+ * with the SQS client's credentials, the queue's MaximumMessageSize read once. `replay` uses it too.
+ */
+export function buildEventQueue(options: {
+  sqs: SQSClient;
+  queueUrl: string;
+  metrics: Metrics;
+  windowMs: number;
+}): SqsEnqueueBatcher {
+  const { sqs, queueUrl, metrics, windowMs } = options;
+  return new SqsEnqueueBatcher({
+    send: signedBatchSender({ sqs, queueUrl }),
+    queueUrl,
+    maxMessageBytes: queueSizeLimit({ sqs, queueUrl }),
+    metrics,
+    windowMs,
+  });
 }
 
 /**
@@ -40,12 +60,13 @@ export function buildWebhook(options: BuildWebhookOptions): WebhookStack {
   const queueUrl = config.sqs.queueUrl;
   if (!queueUrl)
     throw new Error("buildWebhook: config.sqs.queueUrl is not set (resolve local fallbacks first)");
-  const queue = new SqsEnqueueBatcher({ sqs, queueUrl, metrics, windowMs: config.web.enqueueBatchWindowMs });
+  const queue = buildEventQueue({ sqs, queueUrl, metrics, windowMs: config.web.enqueueBatchWindowMs });
   const receive = createWebhookReceiver({
     queue,
     clock: options.clock ?? systemClock,
     secrets: config.web.webhookSecrets,
     toleranceSeconds: config.web.toleranceSeconds,
+    canSlimEvents: config.stripe.apiKey !== undefined,
   });
   let isAccepting = true;
   const app = createWebApp({

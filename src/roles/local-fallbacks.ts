@@ -8,6 +8,7 @@ import {
   writeLocalState,
   type LocalEndpoints,
 } from "./local-state-file.js";
+import { pickLocalPort } from "./local-port.js";
 
 /** The configuration with every local fallback filled in, and what was started for it. */
 export interface LocalSetup {
@@ -24,8 +25,9 @@ export interface LocalSetup {
  * The one place local mode is decided: with NODE_ENV other than production, whatever is not
  * configured is replaced by an embedded stand-in (the queue by fauxqs, the webhook secret by a
  * fixed local one, the org by the Salesforce emulator; Redis stays unset and the worker keeps its
- * state in memory). In production `loadConfig` already refused a missing setting, so nothing here
- * applies. Both development-only modules are imported only when needed.
+ * state in memory), and a taken worker or emulator port is replaced by a free one (the banner says
+ * which). In production `loadConfig` already refused a missing setting, so nothing here applies.
+ * Both development-only modules are imported only when needed.
  */
 export async function resolveLocalFallbacks(
   role: Role,
@@ -67,11 +69,25 @@ export async function resolveLocalFallbacks(
       resolved.web.webhookSecrets = [LOCAL_WEBHOOK_SECRET];
       notes.push(`local webhook signing secret: ${LOCAL_WEBHOOK_SECRET}`);
     }
+    if (runsWorker) {
+      const worker = await pickLocalPort(resolved.worker.port);
+      resolved.worker.port = worker.port;
+      if (worker.movedFrom !== undefined)
+        notes.push(`WORKER_PORT ${worker.movedFrom} is taken: worker health and metrics use ${worker.port}`);
+    }
     if (runsWorker && !resolved.salesforce.loginUrl) {
       const { startSalesforceEmulator, DEFAULT_EMULATOR_CREDENTIALS } =
         await import("../emulator/salesforce/index.js");
+      const emulatorPort = await pickLocalPort(
+        Number(process.env.SALESFORCE_EMULATOR_PORT ?? LOCAL_SALESFORCE_EMULATOR_PORT),
+        "127.0.0.1",
+      );
+      if (emulatorPort.movedFrom !== undefined)
+        notes.push(
+          `SALESFORCE_EMULATOR_PORT ${emulatorPort.movedFrom} is taken: the emulator uses ${emulatorPort.port}`,
+        );
       const emulator = await startSalesforceEmulator({
-        port: Number(process.env.SALESFORCE_EMULATOR_PORT ?? LOCAL_SALESFORCE_EMULATOR_PORT),
+        port: emulatorPort.port,
         objects: effectiveObjects(mapping),
         credentials: DEFAULT_EMULATOR_CREDENTIALS,
         logger,

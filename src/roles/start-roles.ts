@@ -1,12 +1,11 @@
 import type { AppConfig, Role } from "../config/config.js";
 import { createSqsClient } from "../data-access/sqs/create-sqs-client.js";
-import { connectRedis } from "../data-access/store/connect-redis.js";
+import { HANDLED_EVENT_TYPES } from "../domain/sync/event-handlers.js";
 import { loadMapping } from "../domain/sync/mapping-file.js";
 import { startWorkerServer } from "../entry-points/worker/worker-server.js";
 import { createLogger } from "../shared/logger.js";
 import { createMetrics } from "../shared/metrics.js";
 import { buildWebhook } from "./build-webhook.js";
-import { buildWorker } from "./build-worker.js";
 import { resolveLocalFallbacks } from "./local-fallbacks.js";
 import { startWebhook } from "./start-webhook.js";
 
@@ -30,10 +29,14 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
   });
   // Only the worker uses Redis: the webhook role neither connects to it nor waits for it (in role
   // `all` the process does, so both servers report it).
+  // ioredis is loaded only by the roles that use it (the webhook role stays lighter).
   const redis =
     role === "web" || !config.redis.url
       ? undefined
-      : connectRedis(config.redis.url, { password: config.redis.password, logger });
+      : (await import("../data-access/store/connect-redis.js")).connectRedis(config.redis.url, {
+          password: config.redis.password,
+          logger,
+        });
   const redisChecks = redis ? [{ name: "redis", check: async () => void (await redis.ping()) }] : [];
   const notes = [...local.notes];
   const stopFirst: Stopper[] = [];
@@ -43,8 +46,13 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
     const web = await startWebhook(stack, config, logger);
     stopFirst.push(() => web.stop());
     notes.push(`send Stripe webhooks to: http://localhost:${web.port}/webhook/stripe`);
+    notes.push(
+      `Stripe event types it handles (select these for the endpoint): ${[...HANDLED_EVENT_TYPES].join(", ")}`,
+    );
   }
   if (role === "worker" || role === "all") {
+    // Imported only here: the worker's clients (jsforce, ioredis) cost the web role ~50 MB of RSS.
+    const { buildWorker } = await import("./build-worker.js");
     const stack = buildWorker({ config, sqs, redis, mapping, metrics, logger });
     const server = await startWorkerServer({
       port: config.worker.port,

@@ -1,6 +1,7 @@
-import type { Server } from "node:http";
 import type { AppConfig } from "../config/config.js";
+import { createWebServer } from "../entry-points/webhook/web-server.js";
 import { sleep, systemClock } from "../shared/clock.js";
+import { ConfigError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import type { WebhookStack } from "./build-webhook.js";
 
@@ -17,12 +18,17 @@ export async function startWebhook(
   config: AppConfig,
   logger: Logger,
 ): Promise<RunningWebhook> {
-  const server: Server = stack.app.listen(config.web.port);
-  // Stripe holds a connection open between deliveries; keep idle sockets longer than a typical LB.
-  server.keepAliveTimeout = 65_000;
+  const server = createWebServer(stack.app, { logger, bodyLimitBytes: config.web.bodyLimitBytes });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new ConfigError(`PORT: port ${config.web.port} is already in use; set PORT to a free port`)
+          : error,
+      ),
+    );
+    server.listen(config.web.port);
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.web.port;

@@ -1,4 +1,6 @@
+import { createServer, type Server } from "node:net";
 import { expect } from "chai";
+import { HANDLED_EVENT_TYPES } from "../../src/domain/sync/event-handlers.js";
 import { LOCAL_WEBHOOK_SECRET } from "../../src/roles/local-defaults.js";
 import { freePort } from "../support/child-server.js";
 import { signPayload } from "../support/signing.js";
@@ -93,6 +95,49 @@ describe("end to end: starting the program", function () {
     app.process.kill("SIGTERM");
     const exit = await exitWithin(app, 30_000);
     expect(exit, `stderr: ${app.stderr()}`).to.deep.equal({ code: 0, signal: null });
+  });
+
+  it("local mode whose worker and emulator ports are taken moves them to free ports, says so in the banner, and still lands the event", async () => {
+    const [port, workerPort, emulatorPort] = await Promise.all([freePort(), freePort(), freePort()]);
+    const squatters: Server[] = [];
+    const squat = (taken: number, host?: string) =>
+      new Promise<void>((resolve) => {
+        const server = createServer();
+        squatters.push(server);
+        server.listen(taken, host, () => resolve());
+      });
+    await Promise.all([squat(workerPort), squat(emulatorPort, "127.0.0.1")]);
+    try {
+      const app = spawnMain(["all"], {
+        PORT: String(port),
+        WORKER_PORT: String(workerPort),
+        SALESFORCE_EMULATOR_PORT: String(emulatorPort),
+      });
+      processes.push(app);
+      await app.waitUntil(async () => app.stdout().includes("is running"), "the banner", 60_000);
+      const banner = app.stdout().slice(app.stdout().indexOf("is running"));
+      expect(banner).to.include(`WORKER_PORT ${workerPort} is taken`);
+      expect(banner).to.include(`SALESFORCE_EMULATOR_PORT ${emulatorPort} is taken`);
+      for (const type of HANDLED_EVENT_TYPES) expect(banner).to.include(type);
+      const emulatorUrl = /local Salesforce emulator: (http:\/\/127\.0\.0\.1:\d+)/.exec(banner)?.[1];
+      expect(emulatorUrl).to.be.a("string").and.not.include(`:${emulatorPort}`);
+
+      const payload = JSON.stringify(loadEvent("customer.updated"));
+      const response = await fetch(`http://127.0.0.1:${port}/webhook/stripe`, {
+        method: "POST",
+        headers: { "stripe-signature": signPayload(payload, LOCAL_WEBHOOK_SECRET) },
+        body: payload,
+      });
+      expect(response.status, await response.text()).to.equal(200);
+      await app.waitUntil(
+        async () =>
+          ((await (await fetch(`${emulatorUrl}/__emulator/records/Stripe_Customer__c`)).json()) as unknown[])
+            .length === 1,
+        "the customer in the emulator on its new port",
+      );
+    } finally {
+      for (const server of squatters) server.close();
+    }
   });
 
   describe("a configuration mistake stops the worker at start-up, naming the variable", () => {

@@ -136,7 +136,12 @@ describe("shared rate limits", () => {
         return { id };
       };
       const reader = rateLimitedReader(
-        { retrieveCustomer: read, retrieveSubscription: read, retrievePaymentIntent: read },
+        {
+          retrieveCustomer: read,
+          retrieveSubscription: read,
+          retrievePaymentIntent: read,
+          retrieveCheckoutSession: read,
+        },
         new MemoryTokenBucket({ capacity: 20, perSecond: 20 }, { clock }),
       );
       const all = Array.from({ length: 50 }, (_, i) => reader.retrieveCustomer(`cus_${i}`));

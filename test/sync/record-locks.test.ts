@@ -240,6 +240,7 @@ function describeRecordLeases(
         const stripe: StripeObjectReader = {
           retrieveCustomer: async () => undefined,
           retrievePaymentIntent: async () => undefined,
+          retrieveCheckoutSession: async () => undefined,
           retrieveSubscription: async () => ({ ...event.data.object, customer: "cus_FromReread" }),
         };
         const sync = syncerOn(store, writer, { stripe, recordLeases: { ttlMs: 60_000, waitMs: 0 } });

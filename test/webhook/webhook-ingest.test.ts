@@ -1,17 +1,10 @@
-import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
 import { expect } from "chai";
-import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { createWebhookReceiver } from "../../src/domain/ingest/receive-webhook.js";
-import { SqsEnqueueBatcher } from "../../src/data-access/sqs/sqs-enqueue-batcher.js";
+import { ReceiveMessageCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createSqsClient } from "../../src/data-access/sqs/create-sqs-client.js";
-import { queueReadinessCheck } from "../../src/data-access/sqs/queue-readiness-check.js";
-import { createWebApp } from "../../src/entry-points/webhook/web-app.js";
-import { createLogger } from "../../src/shared/logger.js";
-import { createMetrics, type Metrics } from "../../src/shared/metrics.js";
-import { systemClock } from "../../src/shared/clock.js";
+import type { Metrics } from "../../src/shared/metrics.js";
 import { startSqsServer, type SqsServer } from "../support/sqs-server.js";
 import { makeEvent, signPayload } from "../support/signing.js";
+import { startTestWebhook, type TestWebhook } from "./support/test-webhook.js";
 
 const SECRET = "whsec_test_primary";
 const ROTATED = "whsec_test_rotated";
@@ -20,7 +13,7 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
   let sqsServer: SqsServer;
   let sqs: SQSClient;
   let queueUrl: string;
-  let server: Server;
+  let web: TestWebhook;
   let baseUrl: string;
   let metrics: Metrics;
 
@@ -36,51 +29,19 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
     return answer.Messages ?? [];
   }
 
-  async function post(body: string | Buffer, headers: Record<string, string> = {}) {
-    const response = await fetch(`${baseUrl}/webhook/stripe`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body,
-    });
-    const text = await response.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // not JSON
-    }
-    return { status: response.status, json, headers: response.headers };
-  }
+  const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
+    web.post(body, undefined, headers);
 
   before(async () => {
     sqsServer = await startSqsServer();
     ({ queueUrl } = await sqsServer.createQueue(`ingest-${Date.now()}`));
     sqs = createSqsClient({ region: "us-east-1", endpoint: sqsServer.endpoint });
-    // Credentials for the SDK's default chain.
-    process.env.AWS_ACCESS_KEY_ID ??= "test";
-    process.env.AWS_SECRET_ACCESS_KEY ??= "test";
-    metrics = createMetrics({ collectDefaults: false });
-    const queue = new SqsEnqueueBatcher({ sqs, queueUrl, metrics, windowMs: 2 });
-    const receive = createWebhookReceiver({
-      queue,
-      clock: systemClock,
-      secrets: [SECRET, ROTATED],
-      toleranceSeconds: 300,
-    });
-    const app = createWebApp({
-      receive,
-      metrics,
-      logger: createLogger({ silent: true }),
-      checks: [queueReadinessCheck(sqs, queueUrl)],
-      bodyLimitBytes: 1024 * 1024,
-    });
-    server = app.listen(0, "127.0.0.1");
-    await new Promise((resolve) => server.once("listening", resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    web = await startTestWebhook(sqsServer, queueUrl, { STRIPE_WEBHOOK_SECRET: `${SECRET},${ROTATED}` });
+    ({ baseUrl, metrics } = web);
   });
 
   after(async () => {
-    server?.close();
+    await web?.stop();
     sqs?.destroy();
     await sqsServer?.stop();
   });
@@ -215,31 +176,34 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
     expect(bodies).to.have.lengthOf(20);
   });
 
-  it("a partial batch failure fails only the request whose message SQS refused", async function () {
-    // moto accepts bodies AWS refuses, so it cannot produce this fault; fauxqs (the default) can.
-    if (process.env.SQS_TEST_SERVER === "moto") this.skip();
-    // U+FFFF is valid in JSON but outside the characters SQS accepts in a message body.
-    const refused = JSON.stringify(
-      makeEvent("customer.updated", { id: "cus_bad", object: "customer", name: "x\uffff" }),
-    ).replace("\\uffff", "\uffff");
-    expect(refused).to.include("\uffff");
-    const fine = Array.from({ length: 4 }, (_, i) =>
-      JSON.stringify(makeEvent("customer.updated", { id: `cus_ok${i}`, object: "customer" })),
-    );
-    const all = [fine[0]!, fine[1]!, refused, fine[2]!, fine[3]!];
-    const responses = await Promise.all(
-      all.map((p) => post(p, { "stripe-signature": signPayload(p, SECRET) })),
-    );
-    expect(responses.map((r) => r.status)).to.deep.equal([200, 200, 503, 200, 200]);
-    expect(await metrics.webhooks.get())
-      .to.have.nested.property("values")
-      .that.satisfies((values: { labels: Record<string, string>; value: number }[]) =>
-        values.some((v) => v.labels.outcome === "enqueue_rejected" && v.value >= 1),
+  it("a partial batch failure fails only the request whose message SQS refused", async () => {
+    // The queue's limit is lowered after the webhook read it: the webhook still sends a 2 KiB event,
+    // which SQS refuses on its own (moto refuses the whole call, so there every request gets 503).
+    const { queueUrl: shrinking } = await sqsServer.createQueue(`shrinking-${Date.now()}`);
+    const shrinkingWeb = await startTestWebhook(sqsServer, shrinking, { STRIPE_WEBHOOK_SECRET: SECRET });
+    try {
+      const first = JSON.stringify(makeEvent("customer.updated", { id: "cus_first", object: "customer" }));
+      expect((await shrinkingWeb.post(first, signPayload(first, SECRET))).status).to.equal(200);
+      await sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: shrinking, Attributes: { MaximumMessageSize: "1024" } }),
       );
-    const bodies = new Set<string>();
-    for (let i = 0; i < 5 && bodies.size < 4; i++)
-      for (const m of await receiveAll()) bodies.add(m.Body ?? "");
-    expect([...bodies].sort()).to.deep.equal([...fine].sort());
+      const refused = JSON.stringify(
+        makeEvent("customer.updated", { id: "cus_big", object: "customer", description: "x".repeat(2048) }),
+      );
+      const fine = Array.from({ length: 4 }, (_, i) =>
+        JSON.stringify(makeEvent("customer.updated", { id: `cus_ok${i}`, object: "customer" })),
+      );
+      const all = [fine[0]!, fine[1]!, refused, fine[2]!, fine[3]!];
+      const responses = await Promise.all(all.map((p) => shrinkingWeb.post(p, signPayload(p, SECRET))));
+      if (process.env.SQS_TEST_SERVER === "moto") {
+        expect(responses[2]?.status).to.equal(503);
+        return;
+      }
+      expect(responses.map((r) => r.status)).to.deep.equal([200, 200, 503, 200, 200]);
+      expect(await shrinkingWeb.count("enqueue_rejected")).to.equal(1);
+    } finally {
+      await shrinkingWeb.stop();
+    }
   });
 
   it("/metrics shows webhook counters by event type and outcome", async () => {

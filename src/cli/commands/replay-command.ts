@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import { InvalidArgumentError, type Command } from "commander";
-import { SqsEnqueueBatcher } from "../../data-access/sqs/sqs-enqueue-batcher.js";
 import type { StripeLists } from "../../data-access/stripe/stripe-lists.js";
-import { parseStripeEvent } from "../../domain/ingest/parse-stripe-event.js";
+import { enqueueEvent } from "../../domain/ingest/enqueue-event.js";
 import { HANDLED_EVENT_TYPES } from "../../domain/sync/event-handlers.js";
 import type { StripeObject } from "../../domain/sync/stripe-port.js";
 import { UsageError, type CommandContext } from "../command-context.js";
+import { buildEventQueue } from "../../roles/build-webhook.js";
 import type { Reporter } from "../reporter.js";
 import type { OperationRunner } from "../run-cli.js";
 
@@ -96,7 +96,7 @@ async function replay(context: CommandContext, reporter: Reporter, options: Repl
     .slice(0, 16)}`;
   if (options.restart) await checkpoints.clear(name);
   const saved = options.dryRun ? undefined : await checkpoints.get<ReplayCheckpoint>(name);
-  const queue = new SqsEnqueueBatcher({ sqs, queueUrl, metrics: context.metrics, windowMs: 5 });
+  const queue = buildEventQueue({ sqs, queueUrl, metrics: context.metrics, windowMs: 5 });
   const byType: Record<string, number> = {};
   let enqueued = saved?.enqueued ?? 0;
   let listed = 0;
@@ -110,18 +110,16 @@ async function replay(context: CommandContext, reporter: Reporter, options: Repl
   /** Enqueues events oldest first, as the webhook would: the whole event, ids as attributes. */
   const enqueue = async (events: StripeObject[]) => {
     listed += events.length;
-    const body = (event: StripeObject) => JSON.stringify(event);
     if (!options.dryRun)
       await Promise.all(
         events.map((event) => {
-          const parsed = parseStripeEvent(Buffer.from(body(event)));
-          return queue.enqueue({
-            body: body(event),
-            eventId: parsed.id,
-            eventType: parsed.type,
-            correlationId: `replay-${parsed.id}`,
-            orderingKey: parsed.customerId ?? parsed.objectId ?? parsed.id,
-          });
+          const json = JSON.stringify(event);
+          return enqueueEvent(
+            { queue, canSlimEvents: true },
+            Buffer.from(json),
+            json,
+            `replay-${String(event.id)}`,
+          );
         }),
       );
     for (const event of events) byType[String(event.type)] = (byType[String(event.type)] ?? 0) + 1;

@@ -31,3 +31,19 @@ export function createSqsClient(
     },
   });
 }
+
+/**
+ * Where `sqs` sends calls for `queueUrl`: the endpoint it was given, else `AWS_ENDPOINT_URL_SQS` or
+ * `AWS_ENDPOINT_URL`, else the queue URL's own origin, as the SDK client does.
+ */
+export async function resolveSqsEndpoint(
+  sqs: SQSClient,
+  queueUrl: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  if (sqs.config.isCustomEndpoint && sqs.config.endpoint) {
+    const { protocol, hostname, port, path } = await sqs.config.endpoint();
+    return `${protocol}//${hostname}${port ? `:${port}` : ""}${path === "/" ? "" : path}`;
+  }
+  return env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || new URL(queueUrl).origin;
+}

@@ -1,11 +1,7 @@
-import {
-  SendMessageBatchCommand,
-  type SQSClient,
-  type SendMessageBatchRequestEntry,
-} from "@aws-sdk/client-sqs";
 import type { EventQueue, QueueMessage } from "../../domain/ingest/event-queue.js";
 import { RetryableSyncError } from "../../shared/errors.js";
 import type { Metrics } from "../../shared/metrics.js";
+import type { BatchEntry, BatchSender } from "./batch-sender.js";
 
 /** SendMessageBatch takes at most 10 entries. */
 const MAX_ENTRIES = 10;
@@ -17,31 +13,29 @@ const DEFAULT_MAX_BATCH_BYTES = 256 * 1024;
 
 /** Options of the enqueue batcher. */
 export interface EnqueueBatcherOptions {
-  sqs: SQSClient;
+  /** Sends one SendMessageBatch call to the queue. */
+  send: BatchSender;
   queueUrl: string;
+  /** The queue's MaximumMessageSize, cached (see queue-size-limit.ts). */
+  maxMessageBytes: () => Promise<number>;
   metrics: Metrics;
   /** Longest a message waits for companions before its batch is sent (default 2 ms). */
   windowMs?: number;
   /** Upper bound of one batch's payload in bytes (default 256 KiB). */
   maxBatchBytes?: number;
+  /**
+   * SendMessageBatch calls in flight beyond which a batch that is not full waits for one of them to
+   * finish instead of leaving when its window ends (default 2): under load batches fill up, so each
+   * webhook carries less of a call's fixed cost; a lone request still waits only `windowMs`.
+   */
+  maxPartialInFlight?: number;
 }
 
 interface Pending {
   message: QueueMessage;
-  bytes: number;
   startedAt: number;
   resolve: () => void;
   reject: (error: Error) => void;
-}
-
-function byteSize(message: QueueMessage): number {
-  return (
-    Buffer.byteLength(message.body) +
-    Buffer.byteLength(message.eventId) +
-    Buffer.byteLength(message.eventType) +
-    Buffer.byteLength(message.correlationId) +
-    64
-  );
 }
 
 /**
@@ -56,21 +50,28 @@ export class SqsEnqueueBatcher implements EventQueue {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The window of the pending batch ended while too many calls were in flight. */
+  private isWindowOver = false;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(options: EnqueueBatcherOptions) {
-    this.options = { windowMs: 2, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, ...options };
+    this.options = { windowMs: 2, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, maxPartialInFlight: 2, ...options };
     this.isFifo = options.queueUrl.endsWith(".fifo");
+  }
+
+  maxMessageBytes(): Promise<number> {
+    return this.options.maxMessageBytes();
   }
 
   enqueue(message: QueueMessage): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const bytes = byteSize(message);
+      const bytes = message.sizeBytes;
       if (this.pending.length > 0 && this.pendingBytes + bytes > this.options.maxBatchBytes) this.flush();
-      this.pending.push({ message, bytes, startedAt: performance.now(), resolve, reject });
+      this.pending.push({ message, startedAt: performance.now(), resolve, reject });
       this.pendingBytes += bytes;
       if (this.pending.length >= MAX_ENTRIES) this.flush();
-      else if (this.timer === undefined) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+      else if (this.timer === undefined && !this.isWindowOver)
+        this.timer = setTimeout(() => this.onWindowEnd(), this.options.windowMs);
     });
   }
 
@@ -80,31 +81,34 @@ export class SqsEnqueueBatcher implements EventQueue {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  private onWindowEnd(): void {
+    this.timer = undefined;
+    if (this.inFlight.size >= this.options.maxPartialInFlight) this.isWindowOver = true;
+    else this.flush();
+  }
+
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.isWindowOver = false;
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
     const sending = this.send(batch);
     this.inFlight.add(sending);
-    void sending.finally(() => this.inFlight.delete(sending));
+    void sending.finally(() => {
+      this.inFlight.delete(sending);
+      if (this.isWindowOver) this.flush();
+    });
   }
 
-  private toEntry(message: QueueMessage, index: number): SendMessageBatchRequestEntry {
-    const attribute = (value: string) => ({ DataType: "String", StringValue: value });
+  private toEntry(message: QueueMessage, index: number): BatchEntry {
     return {
-      Id: `m${index}`,
-      MessageBody: message.body,
-      MessageAttributes: {
-        event_id: attribute(message.eventId),
-        event_type: attribute(message.eventType),
-        correlation_id: attribute(message.correlationId),
-      },
-      ...(this.isFifo
-        ? { MessageDeduplicationId: message.eventId, MessageGroupId: message.orderingKey }
-        : {}),
+      id: `m${index}`,
+      body: message.body,
+      attributes: message.attributes,
+      ...(this.isFifo ? { deduplicationId: message.eventId, groupId: message.orderingKey } : {}),
     };
   }
 
@@ -120,26 +124,19 @@ export class SqsEnqueueBatcher implements EventQueue {
       else item.resolve();
     };
     try {
-      const answer = await this.options.sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.options.queueUrl,
-          Entries: batch.map((item, index) => this.toEntry(item.message, index)),
-        }),
-      );
-      const succeeded = new Set((answer.Successful ?? []).map((entry) => entry.Id));
-      const failed = new Map((answer.Failed ?? []).map((entry) => [entry.Id, entry]));
+      const answer = await this.options.send(batch.map((item, index) => this.toEntry(item.message, index)));
       batch.forEach((item, index) => {
         const id = `m${index}`;
-        if (succeeded.has(id)) return settle(item);
-        const failure = failed.get(id);
+        if (answer.succeeded.has(id)) return settle(item);
+        const failure = answer.failed.get(id);
         // SenderFault: SQS will refuse this message however often it is sent (too large, characters
         // it does not accept). Still 503, since the queue's settings can change, but counted apart.
         settle(
           item,
           new RetryableSyncError(
-            failure?.SenderFault ? "enqueue_rejected" : "enqueue_failed",
+            failure?.senderFault ? "enqueue_rejected" : "enqueue_failed",
             failure
-              ? `SQS refused the message: ${failure.Code ?? "unknown"}: ${failure.Message ?? ""}`.trim()
+              ? `SQS refused the message: ${failure.code}: ${failure.message}`.trim()
               : "SQS did not acknowledge the message",
           ),
         );

@@ -25,5 +25,6 @@ export function rateLimitedReader(reader: StripeObjectReader, bucket: TokenBucke
     retrieveCustomer: limited((id) => reader.retrieveCustomer(id)),
     retrieveSubscription: limited((id) => reader.retrieveSubscription(id)),
     retrievePaymentIntent: limited((id) => reader.retrievePaymentIntent(id)),
+    retrieveCheckoutSession: limited((id) => reader.retrieveCheckoutSession(id)),
   };
 }

@@ -74,5 +74,6 @@ export function createStripeObjectReader(options: StripeObjectReaderOptions): St
     retrieveCustomer: (id) => read(() => stripe.customers.retrieve(id)),
     retrieveSubscription: (id) => read(() => stripe.subscriptions.retrieve(id)),
     retrievePaymentIntent: (id) => read(() => stripe.paymentIntents.retrieve(id)),
+    retrieveCheckoutSession: (id) => read(() => stripe.checkout.sessions.retrieve(id)),
   };
 }

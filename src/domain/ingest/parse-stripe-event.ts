@@ -1,15 +1,13 @@
 import { BadRequestError } from "../../shared/errors.js";
+import type { SlimEnvelopeFields } from "./queue-message-codec.js";
 
 /** The fields of an event the ingest path needs; the whole body travels unchanged. */
-export interface IncomingEvent {
-  id: string;
-  type: string;
-  created: number;
+export interface IncomingEvent extends SlimEnvelopeFields {
   /** The id of the customer the event is about, for FIFO ordering; absent when unknown. */
   customerId: string | undefined;
-  /** The id of `data.object`, when it has one. */
-  objectId: string | undefined;
 }
+
+const stringOr = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
 function customerOf(object: Record<string, unknown>): string | undefined {
   if (object.object === "customer" && typeof object.id === "string") return object.id;
@@ -22,10 +20,10 @@ function customerOf(object: Record<string, unknown>): string | undefined {
 }
 
 /** Parses a verified body and checks the minimal event shape (`id`, `type`, `created`, `data.object`). */
-export function parseStripeEvent(rawBody: Buffer): IncomingEvent {
+export function parseStripeEvent(json: string): IncomingEvent {
   let body: unknown;
   try {
-    body = JSON.parse(rawBody.toString("utf8"));
+    body = JSON.parse(json);
   } catch {
     throw new BadRequestError("the body is not valid JSON");
   }
@@ -47,7 +45,11 @@ export function parseStripeEvent(rawBody: Buffer): IncomingEvent {
     id: event.id as string,
     type: event.type as string,
     created: event.created as number,
+    livemode: typeof event.livemode === "boolean" ? event.livemode : undefined,
+    account: stringOr(event.account),
+    apiVersion: event.api_version === null ? null : stringOr(event.api_version),
     customerId: customerOf(dataObject),
-    objectId: typeof dataObject.id === "string" ? dataObject.id : undefined,
+    objectId: stringOr(dataObject.id),
+    objectKind: stringOr(dataObject.object),
   };
 }

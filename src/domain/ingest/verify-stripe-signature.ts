@@ -25,11 +25,12 @@ export interface SignatureOptions {
 }
 
 /**
- * Verifies `rawBody` against the Stripe-Signature header with the Stripe SDK, which handles several
- * `v1` signatures in one header and constant-time comparison. Throws StripeSignatureError.
+ * Verifies the body (the raw bytes, or the same decoded as UTF-8) against the Stripe-Signature header
+ * with the Stripe SDK, which handles several `v1` signatures in one header and constant-time
+ * comparison. Throws StripeSignatureError.
  */
 export function verifyStripeSignature(
-  rawBody: Buffer,
+  rawBody: Buffer | string,
   header: string | undefined,
   options: SignatureOptions,
 ): void {

@@ -11,4 +11,6 @@ export interface StripeObjectReader {
   retrieveCustomer(id: string): Promise<StripeObject | undefined>;
   retrieveSubscription(id: string): Promise<StripeObject | undefined>;
   retrievePaymentIntent(id: string): Promise<StripeObject | undefined>;
+  /** Checkout sessions are read only to complete a slimmed event (see complete-events.ts). */
+  retrieveCheckoutSession(id: string): Promise<StripeObject | undefined>;
 }

@@ -2,6 +2,7 @@ import type { Clock } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
 import { collectResults } from "./collect-results.js";
+import { completeEvents } from "./complete-events.js";
 import { RECORD_BUSY, composeWrites, customerKey, parentIdsOf } from "./compose-writes.js";
 import { OUTCOME_LABEL, outcomeOfError, type EventOutcome } from "./event-outcome.js";
 import { DEFAULT_RECORD_LEASES, LeaseScope } from "./lease-scope.js";
@@ -64,7 +65,8 @@ async function syncEvents(
   try {
     const screened = await screenEvents(items, deps.store);
     take(screened.outcomes);
-    const routed = routeEvents(items, screened.candidates);
+    const complete = await completeEvents(items, screened.candidates, deps.stripe, take);
+    const routed = routeEvents(items, complete);
     take(routed.outcomes);
     if (routed.intents.length > 0) await writeIntents(items, routed.intents, deps, log, take);
   } catch (error) {

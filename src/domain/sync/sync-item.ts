@@ -7,6 +7,11 @@ export interface SyncItem {
   event: StripeEvent;
   /** The queue delivered it before (SQS `ApproximateReceiveCount` > 1): an earlier attempt may have written. */
   isRedelivery: boolean;
+  /**
+   * The queue carried a slimmed envelope (the event was too large for it): `data.object` holds only
+   * `id` and `object`, and complete-events.ts re-reads the rest from Stripe. Absent: false.
+   */
+  needsObject?: boolean;
   /** Logger carrying the event's correlation id. */
   log: Logger;
 }

@@ -8,18 +8,47 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Reads the request body byte for byte (signatures are computed over the exact bytes), refusing
- * early on a Content-Length above `limitBytes` and as soon as the stream passes it.
+ * How much of a body above the limit is still read, and thrown away, before the 413 is sent: a client
+ * still writing when the server closes gets a reset instead of the answer. Beyond this the
+ * connection is cut.
+ */
+export const TOO_LARGE_DRAIN_BYTES = 8 * 1024 * 1024;
+
+/** True when the request asks `Expect: 100-continue` before sending its body. */
+export function expectsContinue(request: IncomingMessage): boolean {
+  return /^100-continue$/i.test(request.headers.expect ?? "");
+}
+
+/** True when the request's Content-Length already says the body is above `limitBytes`. */
+export function declaresTooLarge(request: IncomingMessage, limitBytes: number): boolean {
+  const declared = Number(request.headers["content-length"]);
+  return Number.isFinite(declared) && declared > limitBytes;
+}
+
+/**
+ * Reads the request body byte for byte (signatures are computed over the exact bytes). A body above
+ * `limitBytes` throws BodyTooLargeError once it has been read to its end (up to TOO_LARGE_DRAIN_BYTES
+ * more, kept nowhere), so the client can read the 413; one that declared its size and waits for
+ * 100 Continue, which it is then never sent (see web-server.ts), is refused at once.
  */
 export async function readRawBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
-  const declared = Number(request.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limitBytes) throw new BodyTooLargeError(limitBytes);
+  if (declaresTooLarge(request, limitBytes)) {
+    const declared = Number(request.headers["content-length"]);
+    if (expectsContinue(request) || declared > limitBytes + TOO_LARGE_DRAIN_BYTES)
+      throw new BodyTooLargeError(limitBytes);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
+  let isTooLarge = false;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > limitBytes) throw new BodyTooLargeError(limitBytes);
-    chunks.push(chunk as Buffer);
+    if (size > limitBytes) {
+      isTooLarge = true;
+      chunks.length = 0;
+      if (size > limitBytes + TOO_LARGE_DRAIN_BYTES) break;
+    }
+    if (!isTooLarge) chunks.push(chunk as Buffer);
   }
+  if (isTooLarge) throw new BodyTooLargeError(limitBytes);
   return Buffer.concat(chunks, size);
 }

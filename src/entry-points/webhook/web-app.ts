@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import Koa from "koa";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
@@ -5,7 +6,8 @@ import type { WebhookReceiver } from "../../domain/ingest/receive-webhook.js";
 import type { ReadinessCheck } from "../health/health-checks.js";
 import { createHealthRouter } from "../health/health-router.js";
 import { correlationAndAccessLog, type RequestState } from "./correlation-id.js";
-import { createWebhookRouter } from "./webhook-router.js";
+import { createStripeWebhookHandler } from "./stripe-webhook-handler.js";
+import { answerUnsupportedMethods } from "./unsupported-methods.js";
 
 /** Collaborators of the webhook role's HTTP app. */
 export interface WebAppDeps {
@@ -18,13 +20,22 @@ export interface WebAppDeps {
   isAcceptingWork?: () => boolean;
 }
 
-/** The webhook role's Koa app: `/webhook/stripe`, health and metrics. */
-export function createWebApp(deps: WebAppDeps): Koa<RequestState> {
+/** The webhook role's HTTP handlers: `/webhook/stripe` on node:http, health and metrics on Koa. */
+export interface WebApp {
+  /** Every request to `/webhook/stripe` (see stripe-webhook-handler.ts). */
+  handleWebhook(request: IncomingMessage, response: ServerResponse): void;
+  /** Everything else: health, readiness, metrics; 404 and 405 answers. */
+  koa: Koa<RequestState>;
+}
+
+/** Builds the webhook role's handlers (web-server.ts routes between them). */
+export function createWebApp(deps: WebAppDeps): WebApp {
   const app = new Koa<RequestState>();
   app.proxy = true;
-  const webhook = createWebhookRouter({
+  const handleWebhook = createStripeWebhookHandler({
     receive: deps.receive,
     metrics: deps.metrics,
+    logger: deps.logger,
     bodyLimitBytes: deps.bodyLimitBytes,
   });
   const health = createHealthRouter({
@@ -34,9 +45,7 @@ export function createWebApp(deps: WebAppDeps): Koa<RequestState> {
     workState: () => ({ status: (deps.isAcceptingWork?.() ?? true) ? "ready" : "draining" }),
   });
   app.use(correlationAndAccessLog(deps.logger));
-  app.use(webhook.routes());
-  app.use(webhook.allowedMethods());
+  app.use(answerUnsupportedMethods());
   app.use(health.routes());
-  app.use(health.allowedMethods());
-  return app;
+  return { handleWebhook, koa: app };
 }

@@ -1,6 +1,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { Logger } from "../../shared/logger.js";
 import { customerIdOf, type StripeEvent } from "../../domain/stripe-event.js";
+import { ATTRIBUTE, decodeEventMessage } from "../../domain/ingest/queue-message-codec.js";
 import { readEventFromBody } from "./parse-message.js";
 
 /** A received SQS message while the worker holds it (between ReceiveMessage and its settlement). */
@@ -14,6 +15,8 @@ export interface HeldMessage {
   readonly event: StripeEvent | undefined;
   /** Why the body is not an event (set exactly when `event` is undefined). */
   readonly parseProblem: string | undefined;
+  /** The body is a slimmed envelope: `data.object` must be re-read from Stripe before syncing. */
+  readonly needsObject: boolean;
   /** Child logger carrying `correlationId`, `eventId`, `eventType` and `messageId`. */
   readonly log: Logger;
   /** What keeps its records together with others' (the customer, else the object or message id). */
@@ -38,7 +41,8 @@ export function readStringAttribute(message: Message, name: string): string | un
 
 /** Wraps a received message: parses its body and gives it a logger with its identifiers. */
 export function holdMessage(message: Message, logger: Logger, heldAt: number): HeldMessage {
-  const parsed = readEventFromBody(message.Body);
+  const decoded = decodeEventMessage(message.Body, readStringAttribute(message, ATTRIBUTE.bodyFormat));
+  const parsed = "problem" in decoded ? decoded : readEventFromBody(decoded.json);
   const event = "event" in parsed ? parsed.event : undefined;
   const messageId = message.MessageId ?? "unknown";
   const eventId = event?.id ?? readStringAttribute(message, "event_id");
@@ -60,6 +64,7 @@ export function holdMessage(message: Message, logger: Logger, heldAt: number): H
     attempts: 0,
     event,
     parseProblem: "problem" in parsed ? parsed.problem : undefined,
+    needsObject: "needsObject" in decoded && decoded.needsObject,
     log: logger.child({ correlationId, eventId, eventType, messageId }),
     whenSettled,
     isSettled: () => settled,

@@ -54,6 +54,7 @@ async function syncGroup(messages: readonly HeldMessage[], deps: ProcessGroupDep
     const items: SyncItem[] = parseable.map((m) => ({
       event: m.event!,
       isRedelivery: m.receiveCount > 1,
+      needsObject: m.needsObject,
       log: m.log,
     }));
     try {
