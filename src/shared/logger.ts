@@ -13,18 +13,33 @@ const redactSecrets = winston.format((info) => {
   return info;
 });
 
+/** Adds the fields `contextFields` answers (trace ids) to a line that does not carry them already. */
+const addContextFields = winston.format((info, fields: unknown) => {
+  for (const [key, value] of Object.entries((fields as () => Record<string, string> | undefined)() ?? {}))
+    info[key] ??= value;
+  return info;
+});
+
 /**
  * Creates the JSON-lines logger (one object per line on stdout; on stderr with `toStderr`, as the
- * operations commands keep stdout for their output). `level` defaults to `info`.
+ * operations commands keep stdout for their output). `level` defaults to `info`; `contextFields`
+ * (set only when tracing is on) adds the active span's `traceId` and `spanId` to each line.
  */
 export function createLogger(
-  options: { level?: string; service?: string; silent?: boolean; toStderr?: boolean } = {},
+  options: {
+    level?: string;
+    service?: string;
+    silent?: boolean;
+    toStderr?: boolean;
+    contextFields?: () => Record<string, string> | undefined;
+  } = {},
 ): Logger {
   return winston.createLogger({
     level: options.level ?? "info",
     silent: options.silent ?? false,
     defaultMeta: { service: options.service ?? "stripe-salesforce-sync" },
     format: winston.format.combine(
+      ...(options.contextFields ? [addContextFields(options.contextFields)] : []),
       redactSecrets(),
       winston.format.timestamp(),
       winston.format.errors({ stack: true }),
