@@ -1,5 +1,6 @@
 import { RetryableSyncError } from "../../shared/errors.js";
 import { HANDLED_EVENT_TYPES } from "../sync/event-handlers.js";
+import type { EnqueueTracer } from "./enqueue-tracer.js";
 import type { EventQueue } from "./event-queue.js";
 import { parseStripeEvent } from "./parse-stripe-event.js";
 import { encodeEventMessage, type BodyFormat } from "./queue-message-codec.js";
@@ -21,6 +22,8 @@ export interface EnqueueEventDeps {
    * completes from the Stripe API (true when a Stripe API key is configured).
    */
   canSlimEvents: boolean;
+  /** Traces each enqueue and puts its trace context on the message (absent: tracing is off). */
+  tracer?: EnqueueTracer | undefined;
 }
 
 const asEnqueueFailure = (error: unknown, eventId: string) =>
@@ -44,6 +47,7 @@ export async function enqueueEvent(
   const event = parseStripeEvent(json);
   if (!HANDLED_EVENT_TYPES.has(event.type))
     return { outcome: "ignored", eventId: event.id, eventType: event.type };
+  const trace = deps.tracer?.begin({ id: event.id, type: event.type });
   try {
     const maxMessageBytes = await deps.queue.maxMessageBytes();
     const message = await encodeEventMessage({
@@ -51,6 +55,7 @@ export async function enqueueEvent(
       json,
       envelope: event,
       correlationId,
+      ...(trace ? { traceAttributes: trace.attributes } : {}),
       maxMessageBytes,
       canSlim: deps.canSlimEvents,
     });
@@ -67,8 +72,10 @@ export async function enqueueEvent(
       eventId: event.id,
       orderingKey: event.customerId ?? event.objectId ?? event.id,
     });
+    trace?.end({ bodyFormat: message.format });
     return { outcome: "accepted", eventId: event.id, eventType: event.type, bodyFormat: message.format };
   } catch (error) {
+    trace?.end({ error });
     throw asEnqueueFailure(error, event.id);
   }
 }

@@ -12,6 +12,8 @@ const gzipAsync = promisify(gzip);
  * - `gzip-base64`: that JSON gzipped, then base64, for an event larger than the queue accepts;
  * - `slim-envelope`: still too large, so only the envelope and `data.object`'s id and kind travel,
  *   and the worker re-reads the object from the Stripe API.
+ * With tracing on, the W3C trace context rides along as `traceparent` and `tracestate`: at most six
+ * attributes, so the four `dlq_*` ones a dead letter adds stay within SQS's limit of ten.
  */
 export const ATTRIBUTE = {
   eventId: "event_id",
@@ -58,6 +60,8 @@ export interface EncodeInput {
   json: string;
   envelope: SlimEnvelopeFields;
   correlationId: string;
+  /** The trace context to carry (`traceparent`, `tracestate`), counted in the size like the others. */
+  traceAttributes?: MessageAttributes;
   /** The queue's MaximumMessageSize in bytes. */
   maxMessageBytes: number;
   /** A slimmed envelope may be sent: the worker can re-read objects (a Stripe API key is configured). */
@@ -110,6 +114,7 @@ export async function encodeEventMessage(input: EncodeInput): Promise<EncodedMes
     [ATTRIBUTE.eventId]: input.envelope.id,
     [ATTRIBUTE.eventType]: input.envelope.type,
     [ATTRIBUTE.correlationId]: input.correlationId,
+    ...input.traceAttributes,
   };
   const baseBytes = attributeBytes(base);
   const body = escapeForQueue(input.json);

@@ -1,5 +1,6 @@
 import type { Clock } from "../../shared/clock.js";
 import { enqueueEvent, type EnqueueResult } from "./enqueue-event.js";
+import type { EnqueueTracer } from "./enqueue-tracer.js";
 import type { EventQueue } from "./event-queue.js";
 import { verifyStripeSignature } from "./verify-stripe-signature.js";
 
@@ -18,6 +19,8 @@ export interface ReceiveWebhookDeps {
    * completes from the Stripe API (true when a Stripe API key is configured).
    */
   canSlimEvents: boolean;
+  /** Traces each enqueue and puts its trace context on the message (absent: tracing is off). */
+  tracer?: EnqueueTracer | undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Metrics } from "../../shared/metrics.js";
 import { createAccessLogWriter, type AccessLogWriter } from "./access-log.js";
 import { correlationIdOf } from "./correlation-id.js";
 import { BodyTooLargeError, readRawBody } from "./read-raw-body.js";
+import type { WebhookRequestTracer } from "./webhook-request-tracer.js";
 
 /** Where Stripe posts events. */
 export const STRIPE_WEBHOOK_PATH = "/webhook/stripe";
@@ -19,6 +20,8 @@ export interface StripeWebhookHandlerOptions {
   bodyLimitBytes: number;
   /** Where the access line goes (default: the logger's stdout, in its shape). */
   writeAccessLine?: AccessLogWriter;
+  /** Traces each POST (set only when tracing is on: otherwise no span and no context work). */
+  trace?: WebhookRequestTracer | undefined;
 }
 
 /** One answer: status, JSON body, extra headers, and what the metrics and the access line say. */
@@ -127,8 +130,10 @@ export function createStripeWebhookHandler(
   return (request, response) => {
     const started = performance.now();
     const correlationId = correlationIdOf(request.headers["x-request-id"]);
+    const span = request.method === "POST" ? options.trace?.(request, correlationId) : undefined;
     const finish = (answer: Answer, fields: Record<string, unknown>, eventType?: string) => {
       send(response, correlationId, answer);
+      span?.end(answer.status, answer.outcome, fields);
       const seconds = (performance.now() - started) / 1000;
       if (eventType !== undefined) {
         metrics.webhooks.inc({ event_type: eventType, outcome: answer.outcome });
@@ -136,6 +141,7 @@ export function createStripeWebhookHandler(
       }
       writeAccessLine("info", {
         correlationId,
+        ...(span ? { traceId: span.traceId } : {}),
         method: request.method,
         path: STRIPE_WEBHOOK_PATH,
         status: answer.status,
@@ -159,7 +165,7 @@ export function createStripeWebhookHandler(
         {},
       );
     }
-    handlePost(request, correlationId)
+    (span ? span.run(() => handlePost(request, correlationId)) : handlePost(request, correlationId))
       .then(({ answer, fields, eventType }) => finish(answer, fields, eventType))
       // Only answering can fail here (the socket is gone): never an unhandled rejection.
       .catch((error: unknown) =>

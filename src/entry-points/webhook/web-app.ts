@@ -8,6 +8,7 @@ import { createHealthRouter } from "../health/health-router.js";
 import { correlationAndAccessLog, type RequestState } from "./correlation-id.js";
 import { createStripeWebhookHandler } from "./stripe-webhook-handler.js";
 import { answerUnsupportedMethods } from "./unsupported-methods.js";
+import type { WebhookRequestTracer } from "./webhook-request-tracer.js";
 
 /** Collaborators of the webhook role's HTTP app. */
 export interface WebAppDeps {
@@ -18,6 +19,8 @@ export interface WebAppDeps {
   bodyLimitBytes: number;
   /** False while shutting down: readiness answers 503 so the Service stops sending traffic. */
   isAcceptingWork?: () => boolean;
+  /** Traces each webhook (absent: tracing is off). */
+  traceWebhook?: WebhookRequestTracer | undefined;
 }
 
 /** The webhook role's HTTP handlers: `/webhook/stripe` on node:http, health and metrics on Koa. */
@@ -37,6 +40,7 @@ export function createWebApp(deps: WebAppDeps): WebApp {
     metrics: deps.metrics,
     logger: deps.logger,
     bodyLimitBytes: deps.bodyLimitBytes,
+    trace: deps.traceWebhook,
   });
   const health = createHealthRouter({
     role: "web",
