@@ -10,6 +10,7 @@ import { discoverDeadLetterQueueUrl } from "./dead-letter.js";
 import { describeError } from "./describe-error.js";
 import { GroupScheduler } from "./group-scheduler.js";
 import { holdMessage, type HeldMessage } from "./held-message.js";
+import type { MessageTracing } from "./message-tracing.js";
 import { PauseGate, type PauseScope, type ProbeSchedule } from "./pause-gate.js";
 import { processGroup } from "./process-group.js";
 import { releaseMessages } from "./queue-actions.js";
@@ -47,6 +48,8 @@ export interface WorkerOptions {
   probeSchedules?: Partial<Record<PauseScope, ProbeSchedule>>;
   /** Why calls are being slowed down right now (the daily API budget), for readiness; undefined when they are not. */
   throttled?: () => string | undefined;
+  /** Spans for each message and group (set only when tracing is on). */
+  tracing?: MessageTracing | undefined;
 }
 
 /** The running queue worker. */
@@ -107,6 +110,9 @@ export function createWorker(options: WorkerOptions): Worker {
   /** Messages waiting for a quick retry, with their timers. */
   const retrying = new Map<HeldMessage, Timer>();
   let sweeper: Timer | undefined;
+  const holdOne = options.tracing?.holdMessage ?? holdMessage;
+  const traced = <T>(run: (messages: HeldMessage[]) => Promise<T>) =>
+    options.tracing ? options.tracing.traceGroups(run) : run;
 
   const gate = new PauseGate({
     clock,
@@ -130,7 +136,7 @@ export function createWorker(options: WorkerOptions): Worker {
     lanes,
     clock,
     mayStart: () => !gate.isPaused(),
-    runGroup: async (messages) => {
+    runGroup: traced(async (messages) => {
       const result = await processGroup(messages, {
         sqs,
         queueUrl,
@@ -155,7 +161,7 @@ export function createWorker(options: WorkerOptions): Worker {
           }, delayMs),
         );
       }
-    },
+    }),
   });
 
   const receiver: ReceiveLoops = new ReceiveLoops({
@@ -183,7 +189,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
   function hold(messages: Message[]): HeldMessage[] {
     const now = clock.now();
-    const held = messages.map((m) => holdMessage(m, logger, now));
+    const held = messages.map((m) => holdOne(m, logger, now));
     metrics.messagesInFlight.inc(held.length);
     heartbeat.hold(held);
     heldCount += held.length;
