@@ -10,6 +10,7 @@ import { systemClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
 import type { ReadinessCheck } from "../shared/readiness-check.js";
+import type { Instrumentation } from "./instrumentation.js";
 
 /** What `buildWebhook` needs: a resolved configuration (queue and secrets set) and the SQS client. */
 export interface BuildWebhookOptions {
@@ -20,6 +21,8 @@ export interface BuildWebhookOptions {
   clock?: Clock;
   /** Readiness checks beyond the queue (role `all` adds the worker's Redis). */
   extraChecks?: readonly ReadinessCheck[];
+  /** Spans per webhook and enqueue (only when tracing is on; see start-telemetry.ts). */
+  instrumentation?: Instrumentation | undefined;
 }
 
 /** The webhook role's app and its enqueue batcher, not listening yet. */
@@ -67,6 +70,7 @@ export function buildWebhook(options: BuildWebhookOptions): WebhookStack {
     secrets: config.web.webhookSecrets,
     toleranceSeconds: config.web.toleranceSeconds,
     canSlimEvents: config.stripe.apiKey !== undefined,
+    tracer: options.instrumentation?.enqueues(queueUrl),
   });
   let isAccepting = true;
   const app = createWebApp({
@@ -76,6 +80,7 @@ export function buildWebhook(options: BuildWebhookOptions): WebhookStack {
     checks: [queueReadinessCheck(sqs, queueUrl), ...(options.extraChecks ?? [])],
     bodyLimitBytes: config.web.bodyLimitBytes,
     isAcceptingWork: () => isAccepting,
+    traceWebhook: options.instrumentation?.webhookRequests,
   });
   return { app, queue, setAccepting: (value) => void (isAccepting = value) };
 }

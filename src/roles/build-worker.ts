@@ -29,6 +29,7 @@ import { systemClock, type Clock } from "../shared/clock.js";
 import type { Logger } from "../shared/logger.js";
 import type { Metrics } from "../shared/metrics.js";
 import type { ReadinessCheck } from "../shared/readiness-check.js";
+import type { Instrumentation } from "./instrumentation.js";
 
 /** Daily API requests that must be left before a worker paused on the org's limit resumes. */
 function resumeMargin(max: number): number {
@@ -92,6 +93,8 @@ export interface BuildWorkerOptions {
     writer?: (writer: SalesforceWriter) => SalesforceWriter;
     syncer?: (syncer: EventSyncer) => EventSyncer;
   };
+  /** Spans per message, group, store round trip, Stripe read and Salesforce call (only when tracing is on). */
+  instrumentation?: Instrumentation | undefined;
 }
 
 /** A worker and the parts it was built from, not started. */
@@ -110,7 +113,7 @@ export interface WorkerStack {
  * connection and starts nothing; the roles and the end-to-end tests both build workers here.
  */
 export function buildWorker(options: BuildWorkerOptions): WorkerStack {
-  const { config, sqs, redis, metrics, logger } = options;
+  const { config, sqs, redis, metrics, logger, instrumentation } = options;
   const clock = options.clock ?? systemClock;
   const queueUrl = config.sqs.queueUrl;
   if (!queueUrl)
@@ -140,10 +143,12 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     metrics,
     clock,
     ...(budget ? { budget } : {}),
+    ...(instrumentation ? { fetch: instrumentation.salesforceFetch(fetch) } : {}),
   });
   const redisStore = redis ? new RedisSyncStore(redis, { clock }) : undefined;
   const store = redisStore ?? new MemorySyncStore({ clock });
-  const stripe = config.stripe.apiKey ? stripeReader(config.stripe, redis, clock) : undefined;
+  const plainStripe = config.stripe.apiKey ? stripeReader(config.stripe, redis, clock) : undefined;
+  const stripe = plainStripe && instrumentation ? instrumentation.stripeReader(plainStripe) : plainStripe;
   /** Describes the mapped objects; a problem stops consuming, an optional field the org lacks is left out. */
   const checkOrg = async () => {
     const check = await checkMappingAgainstOrg(options.mapping, salesforce);
@@ -167,7 +172,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
   const plainSyncer = createEventSyncer({
     writer: options.decorate?.writer?.(salesforce) ?? salesforce,
     reader: salesforce,
-    store,
+    store: instrumentation ? instrumentation.store(store, redisStore ? "redis" : "memory") : store,
     stripe,
     mapping: options.mapping,
     metrics,
@@ -175,7 +180,9 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     idempotencyTtlSeconds: config.worker.idempotencyTtlSeconds,
     recordLeases: options.recordLeases,
   });
-  const syncer = options.decorate?.syncer?.(plainSyncer) ?? plainSyncer;
+  const decorated = options.decorate?.syncer?.(plainSyncer) ?? plainSyncer;
+  const messages = instrumentation?.messages(queueUrl);
+  const syncer = messages ? messages.traceOutcomes(decorated) : decorated;
   const worker = createWorker({
     sqs,
     queueUrl,
@@ -195,6 +202,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     },
     probe: (scope) => probeSalesforce(scope, salesforce, checkOrg),
     throttled: () => budget?.throttled(),
+    tracing: messages,
   });
   const checks = [queueReadinessCheck(sqs, queueUrl)];
   if (redis) checks.push({ name: "redis", check: async () => void (await redis.ping()) });

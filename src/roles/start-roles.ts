@@ -3,10 +3,10 @@ import { createSqsClient } from "../data-access/sqs/create-sqs-client.js";
 import { HANDLED_EVENT_TYPES } from "../domain/sync/event-handlers.js";
 import { loadMapping } from "../domain/sync/mapping-file.js";
 import { startWorkerServer } from "../entry-points/worker/worker-server.js";
-import { createLogger } from "../shared/logger.js";
 import { createMetrics } from "../shared/metrics.js";
 import { buildWebhook } from "./build-webhook.js";
 import { resolveLocalFallbacks } from "./local-fallbacks.js";
+import { startTelemetry } from "./start-telemetry.js";
 import { startWebhook } from "./start-webhook.js";
 
 /** Something to stop on SIGTERM. */
@@ -14,10 +14,16 @@ type Stopper = () => Promise<void>;
 
 /**
  * Starts `role`: validates the mapping, resolves local fallbacks, builds the roles from the
- * composition root (build-webhook.ts, build-worker.ts) and serves them until SIGTERM.
+ * composition root (build-webhook.ts, build-worker.ts) and serves them until SIGTERM. Tracing is on
+ * when the OTEL_* variables of `env` ask for it (start-telemetry.ts).
  */
-export async function startRoles(role: Role, configured: AppConfig): Promise<void> {
-  const logger = createLogger({ level: configured.logLevel });
+export async function startRoles(
+  role: Role,
+  configured: AppConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const telemetry = await startTelemetry(configured, env);
+  const { logger, instrumentation } = telemetry;
   const metrics = createMetrics();
   // Before anything listens: a bad mapping file stops start-up naming the entry.
   const mapping = loadMapping(configured.mappingFile);
@@ -42,7 +48,7 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
   const stopFirst: Stopper[] = [];
 
   if (role === "web" || role === "all") {
-    const stack = buildWebhook({ config, sqs, metrics, logger, extraChecks: redisChecks });
+    const stack = buildWebhook({ config, sqs, metrics, logger, extraChecks: redisChecks, instrumentation });
     const web = await startWebhook(stack, config, logger);
     stopFirst.push(() => web.stop());
     notes.push(`send Stripe webhooks to: http://localhost:${web.port}/webhook/stripe`);
@@ -53,7 +59,7 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
   if (role === "worker" || role === "all") {
     // Imported only here: the worker's clients (jsforce, ioredis) cost the web role ~50 MB of RSS.
     const { buildWorker } = await import("./build-worker.js");
-    const stack = buildWorker({ config, sqs, redis, mapping, metrics, logger });
+    const stack = buildWorker({ config, sqs, redis, mapping, metrics, logger, instrumentation });
     const server = await startWorkerServer({
       port: config.worker.port,
       checks: stack.checks,
@@ -99,6 +105,7 @@ export async function startRoles(role: Role, configured: AppConfig): Promise<voi
       await local.stop();
       sqs.destroy();
       redis?.disconnect();
+      await telemetry.shutdown();
       logger.info("stopped");
       process.exit(0);
     } catch (error) {

@@ -21,7 +21,7 @@ export function registerRoleCommands(program: Command, io: CliIo, setExit: (exit
       .action(async () => {
         const config = loadConfig(role, io.env);
         const { startRoles } = await import("../../roles/start-roles.js");
-        await startRoles(role, config);
+        await startRoles(role, config, io.env);
         setExit("running");
       });
   }
