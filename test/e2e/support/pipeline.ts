@@ -13,6 +13,7 @@ import {
 import type { RetryPolicy } from "../../../src/entry-points/worker/backoff.js";
 import type { LeaseOptions } from "../../../src/domain/sync/sync-store-port.js";
 import type { Worker } from "../../../src/entry-points/worker/worker.js";
+import type { Instrumentation } from "../../../src/roles/instrumentation.js";
 import { buildWebhook } from "../../../src/roles/build-webhook.js";
 import { buildWorker, type WorkerStack } from "../../../src/roles/build-worker.js";
 import { startWebhook, type RunningWebhook } from "../../../src/roles/start-webhook.js";
@@ -112,6 +113,10 @@ export interface PipelineOptions {
   env?: NodeJS.ProcessEnv;
   /** Record leases of the workers (default the production ones). */
   recordLeases?: LeaseOptions;
+  /** Tracing of the webhook and the workers (default none: tracing off). */
+  instrumentation?: Instrumentation;
+  /** The roles' logger (default e2eLogger()). */
+  logger?: Logger;
 }
 
 /** The whole path, from a signed POST to records in the Salesforce emulator. */
@@ -170,7 +175,8 @@ export async function enqueueEvent(sqs: SQSClient, queueUrl: string, event: Stri
  */
 export async function startPipeline(infra: Infrastructure, options: PipelineOptions = {}): Promise<Pipeline> {
   pipelineCounter += 1;
-  const logger = e2eLogger();
+  const logger = options.logger ?? e2eLogger();
+  const { instrumentation } = options;
   const { queueUrl, dlqUrl } = await infra.sqsServer.createQueue(`e2e-${process.pid}-${pipelineCounter}`, {
     deadLetter: { maxReceiveCount: options.maxReceiveCount ?? 10 },
   });
@@ -194,7 +200,13 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
     ...options.env,
   });
   config.worker = e2eWorkerConfig(options.worker);
-  const webStack = buildWebhook({ config, sqs, metrics: createMetrics({ collectDefaults: false }), logger });
+  const webStack = buildWebhook({
+    config,
+    sqs,
+    metrics: createMetrics({ collectDefaults: false }),
+    logger,
+    instrumentation,
+  });
   const web: RunningWebhook = await startWebhook(webStack, config, logger);
   const webUrl = `http://127.0.0.1:${web.port}`;
   const workers: TestWorker[] = [];
@@ -211,6 +223,7 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
       logger,
       retry: QUICK_RETRY,
       ...(options.recordLeases ? { recordLeases: options.recordLeases } : {}),
+      instrumentation,
     });
     return {
       worker: stack.worker,
