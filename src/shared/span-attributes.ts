@@ -17,7 +17,6 @@ export const SPAN_ATTRIBUTE = {
   httpMethod: "http.request.method",
   httpRoute: "http.route",
   httpStatus: "http.response.status_code",
-  urlPath: "url.path",
   serverAddress: "server.address",
   dbSystem: "db.system.name",
   dbOperation: "db.operation.name",

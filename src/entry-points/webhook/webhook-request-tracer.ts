@@ -32,7 +32,6 @@ export function webhookRequestTracer(tracing: Tracing, path: string): WebhookReq
         attributes: {
           [SPAN_ATTRIBUTE.httpMethod]: "POST",
           [SPAN_ATTRIBUTE.httpRoute]: path,
-          [SPAN_ATTRIBUTE.urlPath]: path,
           [SPAN_ATTRIBUTE.correlationId]: correlationId,
         },
       },
