@@ -24,7 +24,9 @@ export const cluster: {
 /** Prints what is skipped and why, then skips the suite: a plain clone says so and does not fail. */
 export function requireCluster(context: Mocha.Context): ControlPlane {
   if (!cluster.plane) {
-    console.log(`      skipped: ${cluster.skipReason}`);
+    console.log(
+      `      skipped: ${cluster.skipReason ?? "no control plane was started: run the cluster suites with npm run test:cluster"}`,
+    );
     context.skip();
   }
   return cluster.plane!;
