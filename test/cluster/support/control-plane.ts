@@ -180,7 +180,18 @@ export async function startControlPlane(tools: ClusterTools): Promise<ControlPla
   const stopAll = async () => {
     for (const server of hostBridges) server.close();
     for (const { child, group } of [...started].reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // The leader of a group may be gone while the rest of its group lives on (the bridge in the
+        // metrics API server's namespace outlives an adapter that failed to start).
+        if (group && child.pid) {
+          try {
+            process.kill(-child.pid, "SIGKILL");
+          } catch {
+            // no such group left
+          }
+        }
+        continue;
+      }
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
       try {
         if (group && child.pid) process.kill(-child.pid, "SIGTERM");
