@@ -6,6 +6,8 @@
 #   kubeconform (optional, --with-kubeconform) for checks against a cluster's schemas where they can be downloaded;
 #               the tests validate offline with the kubernetes-models npm packages instead.
 # Usage: scripts/install-chart-tools.sh [--with-kubeconform]
+# With STRIPE_SYNC_PROMTOOL=later, promtool is taken only when it is already cached (.ci/run builds it
+# in the background meanwhile and runs its checks afterwards).
 set -euo pipefail
 
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
@@ -32,6 +34,11 @@ else
 fi
 
 promtool_dir="${cache}/promtool-${PROMETHEUS_VERSION}"
+if [[ ! -x "${promtool_dir}/promtool" && "${STRIPE_SYNC_PROMTOOL:-}" == "later" ]]; then
+  echo "install-chart-tools: promtool is not cached yet; it is built later (STRIPE_SYNC_PROMTOOL=later)"
+  "${bin_dir}/helm" version --short
+  exit 0
+fi
 if [[ ! -x "${promtool_dir}/promtool" ]]; then
   echo "install-chart-tools: building promtool (github.com/prometheus/prometheus ${PROMETHEUS_VERSION}) into ${promtool_dir}"
   mkdir -p "${promtool_dir}"
