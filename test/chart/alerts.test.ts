@@ -186,6 +186,19 @@ const cases: Case[] = [
     fires: [{ namespace: "payments", severity: "warning" }],
   },
   {
+    what: "calls waiting on the daily budget for half an hour",
+    series: [[`sync_api_budget_wait_seconds_total{${worker}}`, "0+30x60"]],
+    alert: "StripeSalesforceSyncApiBudgetExhausted",
+    at: "45m",
+    fires: [{ namespace: "payments", severity: "warning" }],
+  },
+  {
+    what: "the budget waited on once, then not again",
+    series: [[`sync_api_budget_wait_seconds_total{${worker}}`, "0 30 30x58"]],
+    alert: "StripeSalesforceSyncApiBudgetExhausted",
+    at: "45m",
+  },
+  {
     what: "the worker paused on the API limit",
     series: [[`sync_worker_paused{${worker}, reason="api_limit"}`, "1x30"]],
     alert: "StripeSalesforceSyncWorkerPaused",
@@ -378,7 +391,7 @@ describe("the Helm chart's alerts (promtool)", function () {
     }
   });
 
-  it("names only metrics the app exports (or announced ones, or CloudWatch's, KEDA's and Prometheus' own)", async () => {
+  it("names only metrics the app exports (or CloudWatch's, KEDA's and Prometheus' own)", async () => {
     const exported = await exportedMetricNames();
     const names = alertsOf(objects).flatMap((rule) => metricNames(rule.expr));
     expect(names).to.include.members(["stripe_webhooks_total", "keda_scaled_object_errors_total"]);

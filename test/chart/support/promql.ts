@@ -1,17 +1,6 @@
 import { createMetrics } from "../../../src/shared/metrics.js";
 
 /**
- * Metrics the app announced and does not export yet (the lead tracks them): the worker's pause
- * gauge (label `reason`), the Salesforce API budget it keeps, and its reads of the org. Alerts and
- * dashboard panels may name them; `exportedMetricNames` lists which of them the app already has.
- */
-export const announcedMetrics = [
-  "sync_worker_paused",
-  "salesforce_api_budget_remaining",
-  "sync_org_reads_total",
-];
-
-/**
  * Series that come from outside the app, by prefix, with where they come from: the queue's depth
  * and age are CloudWatch metrics (Prometheus CloudWatch exporter or YACE), scaler errors and the
  * queue length KEDA reads come from KEDA's operator, `up` from Prometheus itself.
@@ -63,12 +52,11 @@ export async function exportedMetricNames(): Promise<Set<string>> {
   return names;
 }
 
-/** Names that are neither exported by the app, nor announced, nor from a known outside source. */
+/** Names that are neither exported by the app nor from a known outside source. */
 export function unknownMetricNames(names: string[], exported: Set<string>): string[] {
   return names.filter(
     (name) =>
       !exported.has(name) &&
-      !announcedMetrics.includes(name) &&
       !externalMetricSources.some(({ pattern }) => pattern.test(name)),
   );
 }
