@@ -55,8 +55,6 @@ export async function exportedMetricNames(): Promise<Set<string>> {
 /** Names that are neither exported by the app nor from a known outside source. */
 export function unknownMetricNames(names: string[], exported: Set<string>): string[] {
   return names.filter(
-    (name) =>
-      !exported.has(name) &&
-      !externalMetricSources.some(({ pattern }) => pattern.test(name)),
+    (name) => !exported.has(name) && !externalMetricSources.some(({ pattern }) => pattern.test(name)),
   );
 }
