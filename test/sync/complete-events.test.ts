@@ -97,7 +97,7 @@ describe("a slimmed event (too large for the queue) is completed from Stripe bef
         );
       const test = createTestSync({ stripe: reader() });
       expect(await syncItems(test, slimItem(event))).to.deep.equal([
-        { status: "retry", reason: "stripe_429", retryAfterSeconds: 7 },
+        { status: "retry", reason: "stripe_429", scope: "record", retryAfterSeconds: 7 },
       ]);
     });
 
@@ -113,7 +113,10 @@ describe("a slimmed event (too large for the queue) is completed from Stripe bef
         .reply(200, customer.data.object);
       const test = createTestSync({ stripe: reader() });
       const outcomes = await syncItems(test, slimItem(event), fullItem(customer));
-      expect(outcomes).to.deep.equal([{ status: "retry", reason: "stripe_500" }, { status: "applied" }]);
+      expect(outcomes).to.deep.equal([
+        { status: "retry", reason: "stripe_500", scope: "record" },
+        { status: "applied" },
+      ]);
     });
 
     it("a slimmed event already applied is a duplicate and costs no Stripe read", async () => {
