@@ -8,7 +8,7 @@ import { queueReadinessCheck } from "../data-access/sqs/queue-readiness-check.js
 import { MemorySyncStore } from "../data-access/store/memory-sync-store.js";
 import { RedisSyncStore } from "../data-access/store/redis-sync-store.js";
 import { createApiBudget } from "../data-access/salesforce/api-budget.js";
-import { MemoryTokenBucket, RedisTokenBucket } from "../data-access/store/token-bucket.js";
+import { MemoryTokenBucket, RedisTokenBucket, type TokenBucket } from "../data-access/store/token-bucket.js";
 import { createStripeObjectReader } from "../data-access/stripe/stripe-api-reader.js";
 import {
   STRIPE_READ_LIMITS,
@@ -54,9 +54,13 @@ async function probeSalesforce(
   return scope === "outage" || usage.max - usage.used > resumeMargin(usage.max);
 }
 
+/** Accounts whose bucket a worker keeps at once; the least recently used is dropped past it (a Redis bucket lives on in Redis). */
+const MAX_ACCOUNT_BUCKETS = 10_000;
+
 /**
- * The Stripe re-reader, its reads shared with every replica (and the operations commands) through
- * one token bucket per mode, below Stripe's per-account limit.
+ * The Stripe re-reader, its reads shared with every replica through one token bucket per Stripe
+ * account and mode (Stripe limits each account on its own: the platform's reads, and each
+ * connected account's, made with `Stripe-Account`), below Stripe's limit.
  */
 function stripeReader(
   stripe: AppConfig["stripe"],
@@ -67,10 +71,20 @@ function stripeReader(
   const mode = modeOfKey(apiKey);
   const perSecond = stripe.readsPerSecond ?? STRIPE_READ_LIMITS[mode] * 0.8;
   const rate = { capacity: perSecond, perSecond };
-  const bucket = redis
-    ? new RedisTokenBucket(redis, `sfsync:stripe-reads:${mode}`, rate, { clock })
-    : new MemoryTokenBucket(rate, { clock });
-  return rateLimitedReader(createStripeObjectReader({ apiKey, apiBase: stripe.apiBase }), bucket);
+  const buckets = new Map<string, TokenBucket>();
+  const bucketOf = (account: string | undefined): TokenBucket => {
+    const key = account ? `sfsync:stripe-reads:${mode}:${account}` : `sfsync:stripe-reads:${mode}`;
+    let bucket = buckets.get(key);
+    if (bucket) buckets.delete(key);
+    else
+      bucket = redis
+        ? new RedisTokenBucket(redis, key, rate, { clock })
+        : new MemoryTokenBucket(rate, { clock });
+    buckets.set(key, bucket);
+    if (buckets.size > MAX_ACCOUNT_BUCKETS) buckets.delete(buckets.keys().next().value as string);
+    return bucket;
+  };
+  return rateLimitedReader(createStripeObjectReader({ apiKey, apiBase: stripe.apiBase }), bucketOf);
 }
 
 /** What `buildWorker` needs: a resolved configuration (queue and org named) and the shared clients. */
