@@ -120,8 +120,10 @@ export interface WorkerStack {
 
 /**
  * Builds the worker role from its configuration: Salesforce client (token shared through Redis),
- * sync store, Stripe re-reader (with STRIPE_API_KEY), event syncer and queue worker. Opens no
- * connection and starts nothing; the roles and the end-to-end tests both build workers here.
+ * sync store, Stripe re-reader (with STRIPE_API_KEY), event syncer (one mode only with
+ * STRIPE_EVENT_MODE) and queue worker (EventBridge envelopes from EVENTBRIDGE_SOURCES and
+ * EVENTBRIDGE_AWS_ACCOUNTS). Opens no connection and starts nothing; the roles and the end-to-end
+ * tests both build workers here.
  */
 export function buildWorker(options: BuildWorkerOptions): WorkerStack {
   const { config, sqs, redis, metrics, logger } = options;
@@ -188,6 +190,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     clock,
     idempotencyTtlSeconds: config.worker.idempotencyTtlSeconds,
     recordLeases: options.recordLeases,
+    acceptedMode: config.stripe.eventMode,
   });
   const syncer = options.decorate?.syncer?.(plainSyncer) ?? plainSyncer;
   const worker = createWorker({
