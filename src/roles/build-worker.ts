@@ -198,6 +198,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     queueUrl,
     dlqUrl: config.sqs.dlqUrl,
     syncer,
+    eventBridge: config.eventBridge,
     config: config.worker,
     metrics,
     logger,
