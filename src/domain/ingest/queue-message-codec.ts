@@ -12,6 +12,8 @@ const gzipAsync = promisify(gzip);
  * - `gzip-base64`: that JSON gzipped, then base64, for an event larger than the queue accepts;
  * - `slim-envelope`: still too large, so only the envelope and `data.object`'s id and kind travel,
  *   and the worker re-reads the object from the Stripe API.
+ * The same queue also carries what no web role wrote: Amazon EventBridge envelopes, without
+ * attributes, which the worker tells from the body (eventbridge-envelope.ts, worker/parse-message.ts).
  */
 export const ATTRIBUTE = {
   eventId: "event_id",
