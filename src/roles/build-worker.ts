@@ -21,7 +21,7 @@ import type { Mapping } from "../domain/sync/mapping.js";
 import { createEventSyncer, type EventSyncer } from "../domain/sync/sync-events.js";
 import type { LeaseOptions, SyncStore } from "../domain/sync/sync-store-port.js";
 import { checkMappingAgainstOrg } from "../domain/sync/check-mapping.js";
-import type { PauseScope } from "../entry-points/worker/pause-gate.js";
+import type { PauseScope, ProbeSchedule } from "../entry-points/worker/pause-gate.js";
 import { RetryableSyncError } from "../shared/errors.js";
 import type { RetryPolicy } from "../entry-points/worker/backoff.js";
 import { createWorker, type Worker } from "../entry-points/worker/worker.js";
@@ -101,6 +101,8 @@ export interface BuildWorkerOptions {
   retry?: RetryPolicy;
   /** Record lease lifetime and wait (default DEFAULT_RECORD_LEASES); tests shorten it. */
   recordLeases?: LeaseOptions;
+  /** Probe schedules of the worker's pauses (default DEFAULT_PROBE_SCHEDULES); tests shorten them. */
+  probeSchedules?: Partial<Record<PauseScope, ProbeSchedule>>;
   /** Wraps the writer or the syncer (benchmarks: a writer that makes one call per record, a syncer that times acknowledgements). */
   decorate?: {
     writer?: (writer: SalesforceWriter) => SalesforceWriter;
@@ -213,6 +215,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     },
     probe: (scope) => probeSalesforce(scope, salesforce, checkOrg),
     throttled: () => budget?.throttled(),
+    ...(options.probeSchedules ? { probeSchedules: options.probeSchedules } : {}),
   });
   const checks = [queueReadinessCheck(sqs, queueUrl)];
   if (redis) checks.push({ name: "redis", check: async () => void (await redis.ping()) });

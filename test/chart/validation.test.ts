@@ -106,6 +106,64 @@ const rejected: { what: string; base?: string; set: Overrides; message: RegExp }
     message: /worker\.shutdownTimeoutSeconds is above worker\.visibilityTimeoutSeconds/,
   },
   {
+    what: "an idle replica count not below the minimum",
+    set: { "worker.autoscaling.minReplicaCount": 1, "worker.autoscaling.idleReplicaCount": 1 },
+    message:
+      /worker\.autoscaling\.idleReplicaCount \(1\) must be below worker\.autoscaling\.minReplicaCount \(1\)/,
+  },
+  {
+    what: "fallback replicas above the maximum",
+    set: { "worker.autoscaling.maxReplicaCount": 3, "worker.autoscaling.fallback.replicas": 5 },
+    message:
+      /worker\.autoscaling\.fallback\.replicas \(5\) is above worker\.autoscaling\.maxReplicaCount \(3\)/,
+  },
+  {
+    what: "a PodDisruptionBudget with both minAvailable and maxUnavailable",
+    set: { "webhook.podDisruptionBudget.minAvailable": 1 },
+    message: /webhook\.podDisruptionBudget sets both minAvailable and maxUnavailable/,
+  },
+  {
+    what: "a PodDisruptionBudget that would block every drain of a single webhook",
+    set: {
+      "webhook.replicaCount": 1,
+      "webhook.podDisruptionBudget.minAvailable": 1,
+      "webhook.podDisruptionBudget.maxUnavailable": null,
+    },
+    message:
+      /webhook\.podDisruptionBudget\.minAvailable \(1\) is not below the webhook's fewest replicas \(1\)/,
+  },
+  {
+    what: "a Redis cluster domain that differs from clusterDomain",
+    set: { clusterDomain: "corp.internal" },
+    message: /redis\.clusterDomain \(cluster\.local\) differs from clusterDomain \(corp\.internal\)/,
+  },
+  {
+    what: "the bitnamilegacy image without allowInsecureImages",
+    set: { "global.security.allowInsecureImages": false },
+    message: /redis\.image\.repository=bitnamilegacy\/redis needs global\.security\.allowInsecureImages=true/,
+  },
+  {
+    what: "a Redis without maxmemory",
+    set: { "redis.commonConfiguration": "maxmemory-policy allkeys-lru" },
+    message: /redis\.commonConfiguration sets no maxmemory/,
+  },
+  {
+    what: "a maxmemory at the container's memory limit",
+    set: { "redis.commonConfiguration": "maxmemory 512mb\nmaxmemory-policy allkeys-lru" },
+    message:
+      /maxmemory 512mb in redis\.commonConfiguration is 100% of redis\.master\.resources\.limits\.memory \(512Mi\)/,
+  },
+  {
+    what: "a Redis that refuses writes when full",
+    set: { "redis.commonConfiguration": "maxmemory 410mb\nmaxmemory-policy noeviction" },
+    message: /maxmemory-policy other than noeviction/,
+  },
+  {
+    what: "a /tmp size limit that is not a quantity",
+    set: { tmpSizeLimit: "banana" },
+    message: /tmpSizeLimit/,
+  },
+  {
     what: "a values key the schema does not know",
     set: { "worker.replicas": 3 },
     message: /at '\/worker': additional properties 'replicas' not allowed/,

@@ -43,7 +43,7 @@ describe("the Helm chart's wiring", function () {
       });
     });
 
-    it("lets KEDA own the worker's replicas, down to zero", () => {
+    it("lets KEDA own the worker's replicas, down to zero when asked (keda-on opts in)", () => {
       const scaledObject = findOne(objects, "ScaledObject", "-worker");
       expect(scaledObject.spec.minReplicaCount).to.equal(0);
       expect(scaledObject.spec.maxReplicaCount).to.equal(20);
@@ -332,7 +332,7 @@ describe("the Helm chart's wiring", function () {
         ) as { alert: string; expr: string; labels: Record<string, string> }[];
       const alertNames = (objects: K8sObject[]) => rulesOf(objects).map((r) => r.alert);
 
-      it("alerts when a webhook or worker target is down or the webhook has no target, on the ServiceMonitor jobs", () => {
+      it("alerts when a webhook or worker target is down, on the ServiceMonitor jobs, and when a component has no scraped pod", () => {
         const objects = render(chart.helm, chart.dir, [values("keda-on")]);
         const webhookService = findOne(objects, "Service", "-webhook").metadata.name;
         const workerService = findOne(objects, "Service", "-worker").metadata.name;
@@ -345,21 +345,22 @@ describe("the Helm chart's wiring", function () {
         expect(exprOf("StripeSalesforceSyncTargetDown")).to.equal(
           `up{namespace="${release.namespace}", job=~"${webhookService}|${workerService}"} == 0`,
         );
+        // Absence is judged on the pods' own series, which exist however Prometheus scrapes them.
         expect(exprOf("StripeSalesforceSyncWebhookMetricsAbsent")).to.equal(
-          `absent(up{namespace="${release.namespace}", job="${webhookService}"} == 1)`,
+          `absent(process_start_time_seconds{namespace="${release.namespace}", pod=~"${webhookService}-.+"})`,
         );
         // keda-on scales the worker to zero: no worker target is then expected, so no absence alert.
         expect(alertNames(objects)).to.not.include("StripeSalesforceSyncWorkerMetricsAbsent");
       });
 
-      it("alerts on an absent worker target when the worker cannot scale to zero", () => {
+      it("alerts on an absent worker when the worker cannot scale to zero (the default)", () => {
         const objects = render(chart.helm, chart.dir, [values("keda-on")], {
           "worker.autoscaling.minReplicaCount": 1,
         });
         const workerService = findOne(objects, "Service", "-worker").metadata.name;
         const rule = rulesOf(objects).find((r) => r.alert === "StripeSalesforceSyncWorkerMetricsAbsent");
         expect(rule?.expr).to.equal(
-          `absent(up{namespace="${release.namespace}", job="${workerService}"} == 1)`,
+          `absent(process_start_time_seconds{namespace="${release.namespace}", pod=~"${workerService}-.+"})`,
         );
         expect(rule?.labels.severity).to.equal("critical");
         const fixed = render(chart.helm, chart.dir, [values("keda-on")], {
@@ -367,13 +368,24 @@ describe("the Helm chart's wiring", function () {
           "worker.autoscaling.enabled": false,
         });
         expect(alertNames(fixed)).to.include("StripeSalesforceSyncWorkerMetricsAbsent");
+        const idle = render(chart.helm, chart.dir, [values("keda-on")], {
+          "worker.autoscaling.minReplicaCount": 1,
+          "worker.autoscaling.idleReplicaCount": 0,
+        });
+        expect(alertNames(idle)).to.not.include("StripeSalesforceSyncWorkerMetricsAbsent");
       });
 
-      it("renders no target alerts without the chart's ServiceMonitors (their job names would not exist)", () => {
+      it("keeps the absence alerts without the chart's ServiceMonitors, and drops only the job-based target alert", () => {
         const objects = render(chart.helm, chart.dir, [values("keda-on")], {
           "metrics.serviceMonitor.enabled": false,
+          "worker.autoscaling.minReplicaCount": 1,
         });
-        expect(alertNames(objects).filter((name) => /TargetDown|MetricsAbsent/.test(name))).to.deep.equal([]);
+        const names = alertNames(objects);
+        expect(names).to.not.include("StripeSalesforceSyncTargetDown");
+        expect(names).to.include.members([
+          "StripeSalesforceSyncWebhookMetricsAbsent",
+          "StripeSalesforceSyncWorkerMetricsAbsent",
+        ]);
       });
     });
   });
@@ -387,20 +399,20 @@ describe("the Helm chart's wiring", function () {
   });
 
   describe("Redis", () => {
-    it("points the worker at the bundled chart's master service and its generated password Secret", () => {
+    it("points the worker at this release's bundled master service and its generated password Secret", () => {
       const objects = render(chart.helm, chart.dir, [values("default")]);
       const worker = findOne(objects, "Deployment", "-worker");
       const c = container(worker);
-      // The Bitnami chart names its objects after redis.fullnameOverride: <name>-master, Secret <name>.
+      // The Bitnami chart names its objects <release>-redis: Service <name>-master, Secret <name>.
       expect(envValue(c, "REDIS_URL")).to.equal(
-        `redis://stripe-salesforce-sync-redis-master.${release.namespace}.svc.cluster.local:6379/0`,
+        `redis://${release.name}-redis-master.${release.namespace}.svc.cluster.local:6379/0`,
       );
       const passwordFile = envValue(c, "REDIS_PASSWORD_FILE")!;
       const mount = c.volumeMounts.find((m: { mountPath: string }) =>
         passwordFile.startsWith(`${m.mountPath}/`),
       );
       const volume = worker.spec.template.spec.volumes.find((v: { name: string }) => v.name === mount.name);
-      expect(volume.secret.secretName).to.equal("stripe-salesforce-sync-redis");
+      expect(volume.secret.secretName).to.equal(`${release.name}-redis`);
       expect(volume.secret.items).to.deep.equal([
         { key: "redis-password", path: passwordFile.split("/").pop() },
       ]);

@@ -138,12 +138,31 @@ Secret holding the Salesforce credentials.
 {{- end }}
 
 {{/*
-REDIS_URL: the Bitnami master service (named after redis.fullnameOverride) or externalRedis.url.
+Name of the bundled Redis objects, as the Bitnami chart computes it (common.names.fullname with the
+chart name "redis"): redis.fullnameOverride, else "<release>-redis" (or the release name when it
+already contains "redis"). Kept here so the chart renders without the subchart too.
+*/}}
+{{- define "stripe-salesforce-sync.redisFullname" -}}
+{{- if .Values.redis.fullnameOverride }}
+{{- .Values.redis.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default "redis" .Values.redis.nameOverride }}
+{{- $releaseName := regexReplaceAll "(-?[^a-z\\d\\-])+-?" (lower .Release.Name) "-" }}
+{{- if contains $name $releaseName }}
+{{- $releaseName | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" $releaseName $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+REDIS_URL: the Bitnami master service of this release, or externalRedis.url.
 */}}
 {{- define "stripe-salesforce-sync.redisUrl" -}}
 {{- if .Values.redis.enabled }}
 {{- $port := dig "master" "service" "ports" "redis" 6379 (.Values.redis | toYaml | fromYaml) }}
-{{- printf "redis://%s-master.%s.svc.cluster.local:%v/0" .Values.redis.fullnameOverride .Release.Namespace $port }}
+{{- printf "redis://%s-master.%s.svc.%s:%v/0" (include "stripe-salesforce-sync.redisFullname" .) .Release.Namespace .Values.clusterDomain $port }}
 {{- else }}
 {{- .Values.externalRedis.url }}
 {{- end }}
@@ -155,7 +174,7 @@ Secret holding the Redis password; empty when Redis runs without a password.
 {{- define "stripe-salesforce-sync.redisSecretName" -}}
 {{- if .Values.redis.enabled }}
 {{- if .Values.redis.auth.enabled }}
-{{- default .Values.redis.fullnameOverride .Values.redis.auth.existingSecret }}
+{{- default (include "stripe-salesforce-sync.redisFullname" .) .Values.redis.auth.existingSecret }}
 {{- end }}
 {{- else }}
 {{- .Values.externalRedis.existingSecret }}
@@ -266,4 +285,90 @@ Last path segment of a queue URL (the queue name CloudWatch reports).
 */}}
 {{- define "stripe-salesforce-sync.queueNameOf" -}}
 {{- regexReplaceAll "^.*/" (trimSuffix "/" .) "" }}
+{{- end }}
+
+{{/*
+Fewest replicas a component runs (PodDisruptionBudgets and absence alerts depend on it).
+Usage: include "stripe-salesforce-sync.replicaFloor" (list . "webhook")
+*/}}
+{{- define "stripe-salesforce-sync.replicaFloor" -}}
+{{- $root := index . 0 }}
+{{- $component := index . 1 }}
+{{- if eq $component "webhook" }}
+{{- ternary $root.Values.webhook.autoscaling.minReplicas $root.Values.webhook.replicaCount $root.Values.webhook.autoscaling.enabled | int }}
+{{- else }}
+{{- $as := $root.Values.worker.autoscaling }}
+{{- if $root.Values.keda.enabled }}
+{{- if kindIs "invalid" $as.idleReplicaCount }}{{ $as.minReplicaCount | int }}{{ else }}{{ min (int $as.minReplicaCount) (int $as.idleReplicaCount) }}{{ end }}
+{{- else }}
+{{- $root.Values.worker.replicaCount | int }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+PromQL label matchers selecting one component's series of this release: its namespace, and pods
+named after its Deployment (the Prometheus operator and the usual kubernetes_sd relabelings add
+both labels, whatever scrapes the pods).
+Usage: include "stripe-salesforce-sync.seriesSelector" (list . "worker")
+*/}}
+{{- define "stripe-salesforce-sync.seriesSelector" -}}
+{{- $root := index . 0 }}
+{{- printf "namespace=%q, pod=~%q" $root.Release.Namespace (printf "%s-.+" (include "stripe-salesforce-sync.componentName" .)) }}
+{{- end }}
+
+{{/*
+Existing Secrets a component mounts, comma-separated (for Stakater Reloader's annotation).
+Usage: include "stripe-salesforce-sync.mountedSecrets" (list . "worker")
+*/}}
+{{- define "stripe-salesforce-sync.mountedSecrets" -}}
+{{- $root := index . 0 }}
+{{- $component := index . 1 }}
+{{- $names := list }}
+{{- if eq $component "webhook" }}
+{{- $names = append $names (include "stripe-salesforce-sync.stripeSecretName" $root) }}
+{{- else }}
+{{- if $root.Values.secrets.stripe.apiKeyKey }}{{ $names = append $names (include "stripe-salesforce-sync.stripeSecretName" $root) }}{{ end }}
+{{- $names = append $names (include "stripe-salesforce-sync.salesforceSecretName" $root) }}
+{{- $names = append $names (include "stripe-salesforce-sync.redisSecretName" $root) }}
+{{- end }}
+{{- with $root.Values.secrets.aws.existingSecret }}{{ $names = append $names . }}{{ end }}
+{{- $names | compact | uniq | sortAlpha | join "," }}
+{{- end }}
+
+{{/*
+Pod annotations shared by both components: a checksum of the chart's own development Secret, so
+changing secrets.values rolls the pods (existing Secrets are covered by secrets.reloaderAnnotations).
+*/}}
+{{- define "stripe-salesforce-sync.secretChecksum" -}}
+{{- if .Values.secrets.create }}
+checksum/dev-secrets: {{ include (print .Template.BasePath "/dev-secret.yaml") . | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{/*
+Bytes of a Kubernetes memory quantity ("512Mi", "1G", "536870912"); empty when it is not one.
+*/}}
+{{- define "stripe-salesforce-sync.quantityBytes" -}}
+{{- $q := toString . }}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $q }}
+{{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 }}
+{{- $unit := trimPrefix $number $q }}
+{{- if and $number (hasKey $units $unit) }}
+{{- mulf (float64 $number) (index $units $unit) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Bytes of a Redis memory setting ("410mb", "1gb", "500m"; units are case-insensitive, "m" is 10^6
+and "mb" 2^20); empty when it is not one.
+*/}}
+{{- define "stripe-salesforce-sync.redisBytes" -}}
+{{- $q := lower (toString .) }}
+{{- $number := regexFind "^[0-9]+" $q }}
+{{- $units := dict "" 1 "k" 1000 "kb" 1024 "m" 1000000 "mb" 1048576 "g" 1000000000 "gb" 1073741824 }}
+{{- $unit := trimPrefix $number $q }}
+{{- if and $number (hasKey $units $unit) }}
+{{- mulf (float64 $number) (index $units $unit) }}
+{{- end }}
 {{- end }}

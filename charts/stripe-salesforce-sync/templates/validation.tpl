@@ -103,6 +103,66 @@ Each message names the values to change.
 {{- $errors = append $errors "webhook.enabled and worker.enabled are both false: nothing to deploy." }}
 {{- end }}
 
+{{- /* Autoscaling of the worker by KEDA. */}}
+{{- $as := .Values.worker.autoscaling }}
+{{- if and .Values.keda.enabled (not (kindIs "invalid" $as.idleReplicaCount)) (ge (int $as.idleReplicaCount) (int $as.minReplicaCount)) }}
+{{- $errors = append $errors (printf "worker.autoscaling.idleReplicaCount (%v) must be below worker.autoscaling.minReplicaCount (%v): KEDA only idles below the minimum." $as.idleReplicaCount $as.minReplicaCount) }}
+{{- end }}
+{{- if and .Values.keda.enabled $as.fallback.enabled (gt (int $as.fallback.replicas) (int $as.maxReplicaCount)) }}
+{{- $errors = append $errors (printf "worker.autoscaling.fallback.replicas (%v) is above worker.autoscaling.maxReplicaCount (%v): the HPA would never reach it." $as.fallback.replicas $as.maxReplicaCount) }}
+{{- end }}
+
+{{- /* PodDisruptionBudgets that would block every node drain. */}}
+{{- range $component := list "webhook" "worker" }}
+{{- $pdb := (index $.Values $component).podDisruptionBudget }}
+{{- if and (index $.Values $component).enabled $pdb.enabled }}
+{{- $hasMin := not (kindIs "invalid" $pdb.minAvailable) }}
+{{- $hasMax := not (kindIs "invalid" $pdb.maxUnavailable) }}
+{{- if and $hasMin $hasMax }}
+{{- $errors = append $errors (printf "%s.podDisruptionBudget sets both minAvailable and maxUnavailable: set one (and the other to null)." $component) }}
+{{- else if and (not $hasMin) (not $hasMax) }}
+{{- $errors = append $errors (printf "%s.podDisruptionBudget sets neither minAvailable nor maxUnavailable." $component) }}
+{{- else if and $hasMin (kindIs "float64" $pdb.minAvailable) }}
+{{- $floor := int (include "stripe-salesforce-sync.replicaFloor" (list $ $component)) }}
+{{- if ge (int $pdb.minAvailable) $floor }}
+{{- $errors = append $errors (printf "%s.podDisruptionBudget.minAvailable (%v) is not below the %s's fewest replicas (%v): it would block every node drain; use maxUnavailable, or more replicas." $component $pdb.minAvailable $component $floor) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* The bundled Redis: names, image, and a configuration that makes it a bounded cache. */}}
+{{- if .Values.redis.enabled }}
+{{- if and .Values.redis.clusterDomain (ne .Values.redis.clusterDomain .Values.clusterDomain) }}
+{{- $errors = append $errors (printf "redis.clusterDomain (%s) differs from clusterDomain (%s): set both to the cluster's DNS domain." .Values.redis.clusterDomain .Values.clusterDomain) }}
+{{- end }}
+{{- $image := .Values.redis.image | default dict }}
+{{- if and (hasPrefix "bitnamilegacy/" ($image.repository | default "")) (not (dig "security" "allowInsecureImages" false (.Values.global | default dict))) }}
+{{- $errors = append $errors (printf "redis.image.repository=%s needs global.security.allowInsecureImages=true: the Bitnami chart refuses images outside docker.io/bitnami/ without it (see README \"Redis image\")." $image.repository) }}
+{{- end }}
+{{- if not .Values.redis.existingConfigmap }}
+{{- $conf := .Values.redis.commonConfiguration | default "" }}
+{{- $maxmemory := regexReplaceAll "^\\s*maxmemory\\s+" (regexFind "(?m)^\\s*maxmemory\\s+\\S+" $conf) "" }}
+{{- $policy := regexReplaceAll "^\\s*maxmemory-policy\\s+" (regexFind "(?m)^\\s*maxmemory-policy\\s+\\S+" $conf) "" }}
+{{- $limit := dig "master" "resources" "limits" "memory" "" (.Values.redis | toYaml | fromYaml) }}
+{{- $maxBytes := include "stripe-salesforce-sync.redisBytes" $maxmemory }}
+{{- $limitBytes := include "stripe-salesforce-sync.quantityBytes" $limit }}
+{{- if not $maxBytes }}
+{{- $errors = append $errors "redis.commonConfiguration sets no maxmemory: without it Redis grows until the container is OOM-killed; set maxmemory to about 80% of redis.master.resources.limits.memory." }}
+{{- else if not $limitBytes }}
+{{- $errors = append $errors "redis.master.resources.limits.memory is not set: maxmemory in redis.commonConfiguration must stay about 80% of a memory limit." }}
+{{- else }}
+{{- $ratio := divf $maxBytes $limitBytes }}
+{{- if or (lt $ratio 0.5) (gt $ratio 0.9) }}
+{{- $errors = append $errors (printf "maxmemory %s in redis.commonConfiguration is %.0f%% of redis.master.resources.limits.memory (%s): keep it about 80%% (50-90%%), leaving room for the AOF rewrite fork, buffers and fragmentation." $maxmemory (mulf $ratio 100) $limit) }}
+{{- end }}
+{{- end }}
+{{- if or (not $policy) (eq $policy "noeviction") }}
+{{- $errors = append $errors "redis.commonConfiguration needs a maxmemory-policy other than noeviction (allkeys-lru): Redis is a cache here and must evict when full rather than refuse writes." }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{- if $errors }}
 {{- fail (printf "\n\nstripe-salesforce-sync: invalid values:\n  - %s\n" (join "\n  - " $errors)) }}
 {{- end }}

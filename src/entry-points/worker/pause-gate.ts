@@ -111,6 +111,8 @@ export class PauseGate {
       try {
         passed = await this.options.probe(this.paused.scope);
       } catch (error) {
+        // What the probe found is the news now (e.g. which mapped field the org lacks).
+        this.paused.detail = describeError(error);
         this.options.logger.warn("pause probe failed", {
           reason: this.paused.reason,
           error: describeError(error),

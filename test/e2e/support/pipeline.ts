@@ -12,6 +12,7 @@ import {
 } from "../../../src/emulator/salesforce/index.js";
 import type { RetryPolicy } from "../../../src/entry-points/worker/backoff.js";
 import type { LeaseOptions } from "../../../src/domain/sync/sync-store-port.js";
+import type { PauseScope, ProbeSchedule } from "../../../src/entry-points/worker/pause-gate.js";
 import type { Worker } from "../../../src/entry-points/worker/worker.js";
 import { buildWebhook } from "../../../src/roles/build-webhook.js";
 import { buildWorker, type WorkerStack } from "../../../src/roles/build-worker.js";
@@ -26,6 +27,13 @@ import { queueDepth, startSqsServer, type SqsServer } from "../../support/sqs-se
 
 /** The webhook signing secret the e2e web app accepts. */
 export const E2E_WEBHOOK_SECRET = "whsec_e2e_pipeline";
+
+/** Paused workers probe every 200 ms, so a test sees them resume at once. */
+export const QUICK_PROBES: Record<PauseScope, ProbeSchedule> = {
+  outage: { firstMs: 200, maxMs: 200 },
+  api_limit: { firstMs: 200, maxMs: 200 },
+  org: { firstMs: 200, maxMs: 200 },
+};
 
 /** Quick retries of tens of ms, then one to two seconds on the queue, so retries land within a test. */
 export const QUICK_RETRY: RetryPolicy = {
@@ -112,6 +120,8 @@ export interface PipelineOptions {
   env?: NodeJS.ProcessEnv;
   /** Record leases of the workers (default the production ones). */
   recordLeases?: LeaseOptions;
+  /** How often paused workers probe (default: every 200 ms, whatever the pause). */
+  probeSchedules?: Partial<Record<PauseScope, ProbeSchedule>>;
 }
 
 /** The whole path, from a signed POST to records in the Salesforce emulator. */
@@ -213,6 +223,7 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
       logger,
       retry: QUICK_RETRY,
       ...(options.recordLeases ? { recordLeases: options.recordLeases } : {}),
+      probeSchedules: options.probeSchedules ?? QUICK_PROBES,
     });
     return {
       worker: stack.worker,
