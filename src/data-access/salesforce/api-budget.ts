@@ -45,14 +45,15 @@ export function createApiBudget(options: ApiBudgetOptions): ApiBudget {
   const rate = { capacity: Math.max(5, options.dailyCalls / 24), perSecond: options.dailyCalls / 86_400 };
   const initialTokens = () =>
     Math.min(rate.capacity, Math.max(0, options.dailyCalls - (options.orgUsed() ?? 0)));
-  const memoryBucket = new MemoryTokenBucket(rate, { clock, initialTokens: initialTokens() });
+  // Made at the first call, not here: the org's usage is known only once Salesforce answered.
+  let memoryBucket: MemoryTokenBucket | undefined;
   const bucket = (): TokenBucket =>
     options.redis
       ? new RedisTokenBucket(options.redis, `${options.keyPrefix()}budget:bucket`, rate, {
           clock,
           initialTokens,
         })
-      : memoryBucket;
+      : (memoryBucket ??= new MemoryTokenBucket(rate, { clock, initialTokens: initialTokens() }));
   const hourKey = (hour: number) => `${options.keyPrefix()}budget:used:${hour}`;
   const localHours = new Map<number, number>();
   let lastWaitAt: number | undefined;
