@@ -260,6 +260,7 @@ async function latencyAndFailures(naiveCalls: number | undefined): Promise<void>
     ]);
   }
   printTable(["scenario", "measured", "note"], rows);
+  console.log();
 
   // A daily budget of a tenth of the naive calls for the first backlog.
   if (naiveCalls !== undefined) {
@@ -292,6 +293,38 @@ async function latencyAndFailures(naiveCalls: number | undefined): Promise<void>
   }
 }
 
+/**
+ * The emulator answers in about a millisecond; a real org takes 100-300 ms a call. The first backlog
+ * again, with every Salesforce call held `BENCH_ORG_LATENCY_MS` (150) by the emulator's latency fault:
+ * here the calls, not the queue, set the pace.
+ */
+async function orgLatency(): Promise<void> {
+  const latencyMs = Number(process.env.BENCH_ORG_LATENCY_MS ?? 150);
+  const size = sizes[0]!;
+  const backlog = buildBacklog(size.events, size.customers, "latency");
+  const rows: (string | number)[][] = [];
+  for (const mode of ["batched", "naive"] as const) {
+    const servers = await startServers(`latency-${mode}`);
+    try {
+      await addFault(servers.emulator.url, { type: "latency", ms: latencyMs, forMs: 24 * 3_600_000 });
+      const r = await drainBacklog(servers, backlog, mode);
+      rows.push([
+        `${size.events} events, ${mode === "batched" ? "batched" : "one call per record"}`,
+        r.seconds.toFixed(1),
+        (size.events / r.seconds).toFixed(0),
+        r.apiCalls,
+        s(percentile(r.lags, 99)),
+      ]);
+    } finally {
+      await servers.stop();
+    }
+  }
+  printTable(
+    [`org answering in ${latencyMs} ms a call`, "drain s", "events/s", "Salesforce API calls", "p99 lag s"],
+    rows,
+  );
+}
+
 async function main() {
   console.log(`machine: ${describeMachine()}`);
   console.log(
@@ -302,6 +335,10 @@ async function main() {
   );
   const results = await backlogs();
   console.log();
+  if (process.env.BENCH_ORG_LATENCY_MS !== "0") {
+    await orgLatency();
+    console.log();
+  }
   await readThrough();
   console.log();
   await latencyAndFailures(results.get(sizes[0]!.events)?.naive.apiCalls);
