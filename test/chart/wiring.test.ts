@@ -253,10 +253,58 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("renders no ServiceAccount for a disabled component", () => {
-      const objects = render(chart.helm, chart.dir, [values("default")], { "webhook.enabled": false });
+      const objects = render(chart.helm, chart.dir, [values("eventbridge")]);
       expect(objects.filter((o) => o.kind === "ServiceAccount").map((a) => a.metadata.name)).to.deep.equal([
         "sync-stripe-salesforce-sync-worker",
       ]);
+    });
+  });
+
+  describe("events through Amazon EventBridge, without the webhook", () => {
+    let objects: K8sObject[];
+    before(() => {
+      objects = render(chart.helm, chart.dir, [values("eventbridge")], {
+        "metrics.serviceMonitor.enabled": true,
+        "metrics.prometheusRule.enabled": true,
+      });
+    });
+
+    it("renders nothing of the webhook: no Deployment, Service, Ingress, budget, monitor or alert of it", () => {
+      const webhookObjects = objects.filter((o) => /-webhook$/.test(o.metadata.name));
+      expect(webhookObjects.map((o) => `${o.kind}/${o.metadata.name}`)).to.deep.equal([]);
+      const alerts = objects
+        .filter((o) => o.kind === "PrometheusRule")
+        .flatMap((o) => o.spec.groups.flatMap((g: { rules: { alert?: string }[] }) => g.rules))
+        .map((r: { alert?: string }) => r.alert);
+      expect(alerts).to.include("StripeSalesforceSyncDeadLettered");
+      expect(alerts).to.not.include("StripeSalesforceSyncSignatureFailures");
+      expect(alerts).to.not.include("StripeSalesforceSyncWebhookMetricsAbsent");
+    });
+
+    it("tells the worker which destinations and accounts to trust and which mode to write", () => {
+      const worker = container(findOne(objects, "Deployment", "-worker"));
+      expect(envValue(worker, "EVENTBRIDGE_SOURCES")).to.equal(
+        "aws.partner/stripe.com/ed_61SAMPLEdestination",
+      );
+      expect(envValue(worker, "EVENTBRIDGE_AWS_ACCOUNTS")).to.equal("123456789012");
+      expect(envValue(worker, "STRIPE_EVENT_MODE")).to.equal("live");
+    });
+
+    it("joins several destinations and accounts with commas, as the app reads them", () => {
+      const worker = container(
+        findOne(
+          render(chart.helm, chart.dir, [values("eventbridge")], {
+            "worker.eventBridge.sources": ["aws.partner/stripe.com/ed_a", "aws.partner/stripe.com/ed_b"],
+            "worker.eventBridge.awsAccounts": ["123456789012", "210987654321"],
+          }),
+          "Deployment",
+          "-worker",
+        ),
+      );
+      expect(envValue(worker, "EVENTBRIDGE_SOURCES")).to.equal(
+        "aws.partner/stripe.com/ed_a,aws.partner/stripe.com/ed_b",
+      );
+      expect(envValue(worker, "EVENTBRIDGE_AWS_ACCOUNTS")).to.equal("123456789012,210987654321");
     });
   });
 
