@@ -15,6 +15,16 @@ const optionalString = z
   .optional()
   .transform((value) => (value === "" ? undefined : value));
 const optionalUrl = optionalString.pipe(z.url().optional());
+/** A comma-separated list, each entry trimmed, empty ones dropped, each checked by `item`. */
+const commaList = (item: z.ZodString) =>
+  optionalString
+    .transform((value) =>
+      (value ?? "")
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ""),
+    )
+    .pipe(z.array(item));
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(1).max(max).default(fallback);
@@ -34,6 +44,18 @@ const environmentSchema = z.object({
   STRIPE_API_KEY: optionalString,
   STRIPE_API_BASE: optionalUrl,
   STRIPE_READS_PER_SECOND: z.coerce.number().positive().max(1000).optional(),
+  STRIPE_EVENT_MODE: z.enum(["both", "live", "test"]).default("both"),
+  EVENTBRIDGE_SOURCES: commaList(
+    z
+      .string()
+      .regex(
+        /^aws\.partner\/stripe\.com\/\S+$/,
+        "each entry must be a Stripe event destination's source, aws.partner/stripe.com/<destination id>",
+      ),
+  ),
+  EVENTBRIDGE_AWS_ACCOUNTS: commaList(
+    z.string().regex(/^\d{12}$/, "each entry must be a 12-digit AWS account id"),
+  ),
   SQS_QUEUE_URL: optionalUrl,
   SQS_DLQ_URL: optionalUrl,
   AWS_REGION: optionalString,
@@ -135,8 +157,17 @@ export interface AppConfig {
   stripe: {
     apiKey: string | undefined;
     apiBase: string | undefined;
-    /** Reads per second shared by every replica (default 80% of Stripe's limit: 80 live, 20 test). */
+    /** Reads per second shared by every replica, per Stripe account (default 80% of Stripe's limit: 80 live, 20 test). */
     readsPerSecond: number | undefined;
+    /** Which mode's events the worker writes (STRIPE_EVENT_MODE, default `both`); the other's are acknowledged and counted. */
+    eventMode: "both" | "live" | "test";
+  };
+  /** EventBridge envelopes the worker accepts on the queue; none unless both lists are set. */
+  eventBridge: {
+    /** `source` prefixes, `aws.partner/stripe.com/<event destination id>` (EVENTBRIDGE_SOURCES). */
+    sources: string[];
+    /** AWS accounts of the event bus (EVENTBRIDGE_AWS_ACCOUNTS). */
+    awsAccounts: string[];
   };
   sqs: { queueUrl: string | undefined; dlqUrl: string | undefined; region: string | undefined };
   redis: { url: string | undefined; password: string | undefined };
@@ -238,7 +269,9 @@ export function loadConfig(
       apiKey: e.STRIPE_API_KEY,
       apiBase: e.STRIPE_API_BASE,
       readsPerSecond: e.STRIPE_READS_PER_SECOND,
+      eventMode: e.STRIPE_EVENT_MODE,
     },
+    eventBridge: { sources: e.EVENTBRIDGE_SOURCES, awsAccounts: e.EVENTBRIDGE_AWS_ACCOUNTS },
     sqs: { queueUrl: e.SQS_QUEUE_URL, dlqUrl: e.SQS_DLQ_URL, region: e.AWS_REGION },
     redis: { url: redisUrl, password: e.REDIS_PASSWORD },
     salesforce: {
@@ -288,6 +321,13 @@ export function loadConfig(
       );
     }
   }
+  // One list without the other would dead-letter every envelope: say so at start-up instead.
+  if ((config.eventBridge.sources.length === 0) !== (config.eventBridge.awsAccounts.length === 0))
+    missing.push(
+      config.eventBridge.sources.length === 0
+        ? "EVENTBRIDGE_SOURCES: required with EVENTBRIDGE_AWS_ACCOUNTS (the Stripe event destinations to accept)"
+        : "EVENTBRIDGE_AWS_ACCOUNTS: required with EVENTBRIDGE_SOURCES (the AWS accounts of the event bus)",
+    );
   // Credentials are checked whenever a real Salesforce org is named, in every mode.
   if ((runsWorker || role === "cli") && config.salesforce.loginUrl) {
     const sf = config.salesforce;

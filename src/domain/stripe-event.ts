@@ -14,6 +14,8 @@ export interface StripeEvent {
   /** API version the payload was rendered with; null for some Connect events. */
   api_version?: string | null;
   livemode: boolean;
+  /** The connected account (`acct_...`) of a Connect event; absent for the platform's own events. */
+  account?: string;
   data: {
     /** The Stripe object as of the event, in the endpoint's API version. */
     object: Record<string, unknown>;
@@ -37,6 +39,11 @@ export function isStripeEvent(value: unknown): value is StripeEvent {
     typeof data.object === "object" &&
     data.object !== null
   );
+}
+
+/** The connected account of a Connect event, or undefined for the platform's own (or a malformed `account`). */
+export function accountOf(event: { account?: unknown }): string | undefined {
+  return typeof event.account === "string" && event.account !== "" ? event.account : undefined;
 }
 
 /**

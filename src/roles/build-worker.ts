@@ -8,7 +8,7 @@ import { queueReadinessCheck } from "../data-access/sqs/queue-readiness-check.js
 import { MemorySyncStore } from "../data-access/store/memory-sync-store.js";
 import { RedisSyncStore } from "../data-access/store/redis-sync-store.js";
 import { createApiBudget } from "../data-access/salesforce/api-budget.js";
-import { MemoryTokenBucket, RedisTokenBucket } from "../data-access/store/token-bucket.js";
+import { MemoryTokenBucket, RedisTokenBucket, type TokenBucket } from "../data-access/store/token-bucket.js";
 import { createStripeObjectReader } from "../data-access/stripe/stripe-api-reader.js";
 import {
   STRIPE_READ_LIMITS,
@@ -55,9 +55,13 @@ async function probeSalesforce(
   return scope === "outage" || usage.max - usage.used > resumeMargin(usage.max);
 }
 
+/** Accounts whose bucket a worker keeps at once; the least recently used is dropped past it (a Redis bucket lives on in Redis). */
+const MAX_ACCOUNT_BUCKETS = 10_000;
+
 /**
- * The Stripe re-reader, its reads shared with every replica (and the operations commands) through
- * one token bucket per mode, below Stripe's per-account limit.
+ * The Stripe re-reader, its reads shared with every replica through one token bucket per Stripe
+ * account and mode (Stripe limits each account on its own: the platform's reads, and each
+ * connected account's, made with `Stripe-Account`), below Stripe's limit.
  */
 function stripeReader(
   stripe: AppConfig["stripe"],
@@ -68,10 +72,20 @@ function stripeReader(
   const mode = modeOfKey(apiKey);
   const perSecond = stripe.readsPerSecond ?? STRIPE_READ_LIMITS[mode] * 0.8;
   const rate = { capacity: perSecond, perSecond };
-  const bucket = redis
-    ? new RedisTokenBucket(redis, `sfsync:stripe-reads:${mode}`, rate, { clock })
-    : new MemoryTokenBucket(rate, { clock });
-  return rateLimitedReader(createStripeObjectReader({ apiKey, apiBase: stripe.apiBase }), bucket);
+  const buckets = new Map<string, TokenBucket>();
+  const bucketOf = (account: string | undefined): TokenBucket => {
+    const key = account ? `sfsync:stripe-reads:${mode}:${account}` : `sfsync:stripe-reads:${mode}`;
+    let bucket = buckets.get(key);
+    if (bucket) buckets.delete(key);
+    else
+      bucket = redis
+        ? new RedisTokenBucket(redis, key, rate, { clock })
+        : new MemoryTokenBucket(rate, { clock });
+    buckets.set(key, bucket);
+    if (buckets.size > MAX_ACCOUNT_BUCKETS) buckets.delete(buckets.keys().next().value as string);
+    return bucket;
+  };
+  return rateLimitedReader(createStripeObjectReader({ apiKey, apiBase: stripe.apiBase }), bucketOf);
 }
 
 /** What `buildWorker` needs: a resolved configuration (queue and org named) and the shared clients. */
@@ -111,8 +125,10 @@ export interface WorkerStack {
 
 /**
  * Builds the worker role from its configuration: Salesforce client (token shared through Redis),
- * sync store, Stripe re-reader (with STRIPE_API_KEY), event syncer and queue worker. Opens no
- * connection and starts nothing; the roles and the end-to-end tests both build workers here.
+ * sync store, Stripe re-reader (with STRIPE_API_KEY), event syncer (one mode only with
+ * STRIPE_EVENT_MODE) and queue worker (EventBridge envelopes from EVENTBRIDGE_SOURCES and
+ * EVENTBRIDGE_AWS_ACCOUNTS). Opens no connection and starts nothing; the roles and the end-to-end
+ * tests both build workers here.
  */
 export function buildWorker(options: BuildWorkerOptions): WorkerStack {
   const { config, sqs, redis, metrics, logger, instrumentation } = options;
@@ -181,6 +197,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     clock,
     idempotencyTtlSeconds: config.worker.idempotencyTtlSeconds,
     recordLeases: options.recordLeases,
+    acceptedMode: config.stripe.eventMode,
   });
   const decorated = options.decorate?.syncer?.(plainSyncer) ?? plainSyncer;
   const messages = instrumentation?.messages(queueUrl);
@@ -190,6 +207,7 @@ export function buildWorker(options: BuildWorkerOptions): WorkerStack {
     queueUrl,
     dlqUrl: config.sqs.dlqUrl,
     syncer,
+    eventBridge: config.eventBridge,
     config: config.worker,
     metrics,
     logger,

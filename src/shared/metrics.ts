@@ -13,6 +13,14 @@ export interface Metrics {
   enqueueBatchSize: Histogram<string>;
   /** Events handled by the worker by type and outcome (applied, duplicate, stale, ignored, retried, dead_lettered). */
   syncEvents: Counter<"event_type" | "outcome">;
+  /** Events acknowledged without a write, by reason (unhandled_event_type, checkout_without_subscription, other_mode, thin_event_unsupported). */
+  ignoredEvents: Counter<"reason">;
+  /** Events handled by the worker by Stripe account (a connected account's `acct_...`, else `platform`) and outcome. */
+  accountEvents: Counter<"account" | "outcome">;
+  /** Connect events applied to an object whose org lacks Stripe_Account_Id__c (written without the account), by object. */
+  connectWritesWithoutAccount: Counter<"object">;
+  /** Messages received from the queue, redeliveries included, by origin (webhook, eventbridge). */
+  messagesReceived: Counter<"origin">;
   /** Messages sent to the dead-letter queue, by reason code. */
   deadLetters: Counter<"reason">;
   /** Salesforce REST calls by operation (upsert, query, describe, token) and HTTP status or error code. */
@@ -79,6 +87,30 @@ export function createMetrics(options: { collectDefaults?: boolean } = {}): Metr
       name: "sync_events_total",
       help: "Stripe events handled by the worker, by type and outcome.",
       labelNames: ["event_type", "outcome"],
+      registers,
+    }),
+    ignoredEvents: new Counter({
+      name: "sync_events_ignored_total",
+      help: "Events acknowledged without a write, by reason.",
+      labelNames: ["reason"],
+      registers,
+    }),
+    accountEvents: new Counter({
+      name: "sync_account_events_total",
+      help: "Events handled by the worker by Stripe account (acct_... for a connected account, platform otherwise) and outcome.",
+      labelNames: ["account", "outcome"],
+      registers,
+    }),
+    connectWritesWithoutAccount: new Counter({
+      name: "sync_connect_writes_without_account_total",
+      help: "Connect events written to an object whose org lacks Stripe_Account_Id__c, so without the account id.",
+      labelNames: ["object"],
+      registers,
+    }),
+    messagesReceived: new Counter({
+      name: "sync_messages_received_total",
+      help: "Messages received from the queue, redeliveries included, by origin (webhook or eventbridge).",
+      labelNames: ["origin"],
       registers,
     }),
     deadLetters: new Counter({

@@ -3,10 +3,15 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ENVIRONMENT_VARIABLES, loadConfig, type Role } from "../../src/config/config.js";
 import { SECRET_VARIABLES } from "../../src/config/read-secret-files.js";
+import { isTracingRequested } from "../../src/shared/start-tracing.js";
 import { ciValuesDir, release, render, type K8sObject, useRenderableChart } from "./support/helm.js";
 
 /** Variables read by a library rather than by the program's own configuration. */
-const readByLibraries = [/^AWS_(REGION|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|ENDPOINT_URL_SQS)$/];
+const readByLibraries = [
+  /^AWS_(REGION|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|ENDPOINT_URL_SQS)$/,
+  // OpenTelemetry's SDK (src/shared/start-tracing.ts decides from them whether it starts).
+  /^OTEL_(EXPORTER_OTLP_(ENDPOINT|PROTOCOL|HEADERS)|TRACES_SAMPLER(_ARG)?|SERVICE_NAME|RESOURCE_ATTRIBUTES(_POD_NAME|_NODE_NAME)?)$/,
+];
 
 const known = (name: string) =>
   ENVIRONMENT_VARIABLES.includes(name) ||
@@ -27,6 +32,11 @@ describe("the app accepts every variable the chart sets", function () {
     "config.stripe.readsPerSecond": 20,
     "worker.lanes": 2,
     "worker.maxGroupSize": 500,
+    "tracing.enabled": true,
+    "tracing.otlp.endpoint": "http://otel-collector.observability:4318",
+    "tracing.otlp.headersSecret.name": "otlp-credentials",
+    "tracing.sampler.type": "parentbased_traceidratio",
+    "tracing.sampler.arg": "0.1",
   };
 
   for (const file of scenarios) {
@@ -48,6 +58,7 @@ describe("the app accepts every variable the chart sets", function () {
           () => loadConfig(role, values, () => "mounted-secret"),
           `${deployment.metadata.name} (${role}) starts with what the chart sets`,
         ).to.not.throw();
+        expect(isTracingRequested(values), `${deployment.metadata.name} starts tracing`).to.equal(true);
         if (role === "worker") {
           const config = loadConfig(role, values, () => "mounted-secret");
           expect(config.worker.lanes).to.equal(2);

@@ -10,6 +10,39 @@ const rejected: { what: string; base?: string; set: Overrides; message: RegExp }
     message: /redis\.enabled and externalRedis\.url are both set/,
   },
   {
+    what: "EventBridge sources without the AWS accounts of the bus",
+    set: { "worker.eventBridge.sources": ["aws.partner/stripe.com/ed_1"] },
+    message: /worker\.eventBridge\.sources needs worker\.eventBridge\.awsAccounts/,
+  },
+  {
+    what: "EventBridge AWS accounts without sources",
+    set: { "worker.eventBridge.awsAccounts": ["123456789012"] },
+    message: /worker\.eventBridge\.awsAccounts needs worker\.eventBridge\.sources/,
+  },
+  {
+    what: "an EventBridge source that is not a Stripe event destination",
+    set: {
+      "worker.eventBridge.sources": ["aws.partner/example.com/x"],
+      "worker.eventBridge.awsAccounts": ["123456789012"],
+    },
+    message: /sources/,
+  },
+  {
+    what: "no webhook and no EventBridge source: nothing feeds the queue",
+    set: { "webhook.enabled": false },
+    message: /nothing would put Stripe events on the queue/,
+  },
+  {
+    what: "an unknown event mode",
+    set: { "config.stripe.eventMode": "sandbox" },
+    message: /eventMode/,
+  },
+  {
+    what: "tracing without a collector endpoint",
+    set: { "tracing.enabled": true },
+    message: /tracing\.enabled needs tracing\.otlp\.endpoint/,
+  },
+  {
     what: "no Redis at all",
     set: { "redis.enabled": false },
     message: /no Redis configured/,

@@ -253,10 +253,121 @@ describe("the Helm chart's wiring", function () {
     });
 
     it("renders no ServiceAccount for a disabled component", () => {
-      const objects = render(chart.helm, chart.dir, [values("default")], { "webhook.enabled": false });
+      const objects = render(chart.helm, chart.dir, [values("eventbridge")]);
       expect(objects.filter((o) => o.kind === "ServiceAccount").map((a) => a.metadata.name)).to.deep.equal([
         "sync-stripe-salesforce-sync-worker",
       ]);
+    });
+  });
+
+  describe("events through Amazon EventBridge, without the webhook", () => {
+    let objects: K8sObject[];
+    before(() => {
+      objects = render(chart.helm, chart.dir, [values("eventbridge")], {
+        "metrics.serviceMonitor.enabled": true,
+        "metrics.prometheusRule.enabled": true,
+      });
+    });
+
+    it("renders nothing of the webhook: no Deployment, Service, Ingress, budget, monitor or alert of it", () => {
+      const webhookObjects = objects.filter((o) => /-webhook$/.test(o.metadata.name));
+      expect(webhookObjects.map((o) => `${o.kind}/${o.metadata.name}`)).to.deep.equal([]);
+      const alerts = objects
+        .filter((o) => o.kind === "PrometheusRule")
+        .flatMap((o) => o.spec.groups.flatMap((g: { rules: { alert?: string }[] }) => g.rules))
+        .map((r: { alert?: string }) => r.alert);
+      expect(alerts).to.include("StripeSalesforceSyncDeadLettered");
+      expect(alerts).to.not.include("StripeSalesforceSyncSignatureFailures");
+      expect(alerts).to.not.include("StripeSalesforceSyncWebhookMetricsAbsent");
+    });
+
+    it("tells the worker which destinations and accounts to trust and which mode to write", () => {
+      const worker = container(findOne(objects, "Deployment", "-worker"));
+      expect(envValue(worker, "EVENTBRIDGE_SOURCES")).to.equal(
+        "aws.partner/stripe.com/ed_61SAMPLEdestination",
+      );
+      expect(envValue(worker, "EVENTBRIDGE_AWS_ACCOUNTS")).to.equal("123456789012");
+      expect(envValue(worker, "STRIPE_EVENT_MODE")).to.equal("live");
+    });
+
+    it("joins several destinations and accounts with commas, as the app reads them", () => {
+      const worker = container(
+        findOne(
+          render(chart.helm, chart.dir, [values("eventbridge")], {
+            "worker.eventBridge.sources": ["aws.partner/stripe.com/ed_a", "aws.partner/stripe.com/ed_b"],
+            "worker.eventBridge.awsAccounts": ["123456789012", "210987654321"],
+          }),
+          "Deployment",
+          "-worker",
+        ),
+      );
+      expect(envValue(worker, "EVENTBRIDGE_SOURCES")).to.equal(
+        "aws.partner/stripe.com/ed_a,aws.partner/stripe.com/ed_b",
+      );
+      expect(envValue(worker, "EVENTBRIDGE_AWS_ACCOUNTS")).to.equal("123456789012,210987654321");
+    });
+  });
+
+  describe("tracing", () => {
+    const tracingOn = {
+      "tracing.enabled": true,
+      "tracing.otlp.endpoint": "http://otel-collector.observability:4318",
+    };
+
+    it("sets no OpenTelemetry variable when off (the default)", () => {
+      for (const deployment of render(chart.helm, chart.dir, [values("default")]).filter(
+        (o) => o.kind === "Deployment",
+      )) {
+        const names = (container(deployment).env as { name: string }[]).map((e) => e.name);
+        expect(
+          names.filter((n) => n.startsWith("OTEL_")),
+          deployment.metadata.name,
+        ).to.deep.equal([]);
+      }
+    });
+
+    it("points both components at the collector, each named by its Deployment, pod and node", () => {
+      const objects = render(chart.helm, chart.dir, [values("default")], tracingOn);
+      for (const component of ["webhook", "worker"]) {
+        const c = container(findOne(objects, "Deployment", `-${component}`));
+        expect(envValue(c, "OTEL_EXPORTER_OTLP_ENDPOINT")).to.equal(
+          "http://otel-collector.observability:4318",
+        );
+        expect(envValue(c, "OTEL_EXPORTER_OTLP_PROTOCOL")).to.equal("http/protobuf");
+        expect(envValue(c, "OTEL_TRACES_SAMPLER")).to.equal("parentbased_always_on");
+        expect(envValue(c, "OTEL_TRACES_SAMPLER_ARG")).to.equal(undefined);
+        const attributes = envValue(c, "OTEL_RESOURCE_ATTRIBUTES")!.split(",");
+        expect(attributes).to.include.members([
+          "k8s.namespace.name=payments",
+          `k8s.deployment.name=sync-stripe-salesforce-sync-${component}`,
+          "k8s.pod.name=$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME)",
+        ]);
+        // Kubernetes expands $(NAME) only from variables defined earlier in the list.
+        const names = (c.env as { name: string }[]).map((e) => e.name);
+        expect(names.indexOf("OTEL_RESOURCE_ATTRIBUTES_POD_NAME")).to.be.within(
+          0,
+          names.indexOf("OTEL_RESOURCE_ATTRIBUTES"),
+        );
+      }
+    });
+
+    it("takes the collector's headers from a Secret only, and a sampler with its argument", () => {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
+        ...tracingOn,
+        "tracing.otlp.headersSecret.name": "otlp-credentials",
+        "tracing.sampler.type": "parentbased_traceidratio",
+        "tracing.sampler.arg": "0.1",
+        "tracing.resourceAttributes": { "deployment.environment": "production" },
+      });
+      const c = container(findOne(objects, "Deployment", "-worker"));
+      const headers = (c.env as { name: string; valueFrom?: unknown }[]).find(
+        (e) => e.name === "OTEL_EXPORTER_OTLP_HEADERS",
+      );
+      expect(headers?.valueFrom).to.deep.equal({
+        secretKeyRef: { name: "otlp-credentials", key: "otlp-headers" },
+      });
+      expect(envValue(c, "OTEL_TRACES_SAMPLER_ARG")).to.equal("0.1");
+      expect(envValue(c, "OTEL_RESOURCE_ATTRIBUTES")).to.contain("deployment.environment=production");
     });
   });
 

@@ -12,6 +12,7 @@ import {
   startStripeApiStandIn,
   type StripeApiStandIn,
 } from "../support/stripe-api-stand-in.js";
+import { eventBridgeBody } from "../support/eventbridge.js";
 import { loadEvent } from "../sync/support/sync-fixtures.js";
 import { cli, cliEnv } from "./support/cli-harness.js";
 
@@ -155,6 +156,14 @@ describe("cli: reconcile, doctor and trace", function () {
     await pipeline.waitUntilQueueEmpty();
     const parked = await cli(["trace", "evt_trace_2"], env);
     expect(String(parked.summary.verdict)).to.match(/^dead-lettered: STRING_TOO_LONG/);
+
+    // This worker trusts no EventBridge destination: the envelope is parked whole, its event inside.
+    const envelope = loadEvent("customer.updated", { id: "evt_trace_3", object: { id: "cus_trace_3" } });
+    await pipeline.enqueueBody(eventBridgeBody(envelope, { source: "aws.partner/stripe.com/ed_unknown" }));
+    await pipeline.waitUntilQueueEmpty();
+    const untrusted = await cli(["trace", "evt_trace_3"], env);
+    expect(String(untrusted.summary.verdict)).to.match(/^dead-lettered: untrusted_source/);
+    expect(untrusted.summary.event).to.deep.include({ type: "customer.updated", objectId: "cus_trace_3" });
 
     const unknown = await cli(["trace", "evt_nowhere"], env);
     expect(unknown.code).to.equal(1);

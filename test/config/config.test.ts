@@ -133,4 +133,68 @@ describe("configuration", () => {
     );
     expect(message).to.include("PORT").and.not.include("topsecretvalue");
   });
+
+  describe("events from everywhere", () => {
+    const destination = "aws.partner/stripe.com/ed_61SyncDestination";
+
+    it("runs the worker alone, without a webhook secret (the web role switched off, events from EventBridge)", () => {
+      const { STRIPE_WEBHOOK_SECRET: _s, ...worker } = production;
+      const config = loadConfig("worker", {
+        ...worker,
+        EVENTBRIDGE_SOURCES: destination,
+        EVENTBRIDGE_AWS_ACCOUNTS: "123456789012",
+      });
+      expect(config.eventBridge).to.deep.equal({ sources: [destination], awsAccounts: ["123456789012"] });
+    });
+
+    it("accepts no EventBridge envelope and both modes by default", () => {
+      const config = loadConfig("worker", production);
+      expect(config.eventBridge).to.deep.equal({ sources: [], awsAccounts: [] });
+      expect(config.stripe.eventMode).to.equal("both");
+    });
+
+    it("reads comma-separated destinations and accounts, and the mode restriction", () => {
+      const config = loadConfig("worker", {
+        ...production,
+        EVENTBRIDGE_SOURCES: ` ${destination}, aws.partner/stripe.com/ed_test_61Other `,
+        EVENTBRIDGE_AWS_ACCOUNTS: "123456789012,210987654321",
+        STRIPE_EVENT_MODE: "live",
+      });
+      expect(config.eventBridge.sources).to.deep.equal([
+        destination,
+        "aws.partner/stripe.com/ed_test_61Other",
+      ]);
+      expect(config.eventBridge.awsAccounts).to.deep.equal(["123456789012", "210987654321"]);
+      expect(config.stripe.eventMode).to.equal("live");
+    });
+
+    it("refuses a source that is not a Stripe event destination's, and an account that is not 12 digits", () => {
+      const message = configError(() =>
+        loadConfig("worker", {
+          ...production,
+          EVENTBRIDGE_SOURCES: "aws.ec2",
+          EVENTBRIDGE_AWS_ACCOUNTS: "1234",
+        }),
+      );
+      expect(message)
+        .to.include("EVENTBRIDGE_SOURCES")
+        .and.include("aws.partner/stripe.com/<destination id>");
+      expect(message).to.include("EVENTBRIDGE_AWS_ACCOUNTS").and.include("12-digit");
+    });
+
+    it("refuses one EventBridge list without the other, which would dead-letter every envelope", () => {
+      expect(
+        configError(() => loadConfig("worker", { ...production, EVENTBRIDGE_SOURCES: destination })),
+      ).to.include("EVENTBRIDGE_AWS_ACCOUNTS: required with EVENTBRIDGE_SOURCES");
+      expect(
+        configError(() => loadConfig("worker", { ...production, EVENTBRIDGE_AWS_ACCOUNTS: "123456789012" })),
+      ).to.include("EVENTBRIDGE_SOURCES: required with EVENTBRIDGE_AWS_ACCOUNTS");
+    });
+
+    it("refuses a mode other than both, live or test", () => {
+      expect(
+        configError(() => loadConfig("worker", { ...production, STRIPE_EVENT_MODE: "prod" })),
+      ).to.include("STRIPE_EVENT_MODE");
+    });
+  });
 });

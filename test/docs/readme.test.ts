@@ -20,6 +20,25 @@ describe("the README stands on its own", () => {
     expect(listed).to.have.length(HANDLED_EVENT_TYPES.size);
   });
 
+  it('"Events from Amazon EventBridge": the rule and the event destination name exactly the handled types', () => {
+    const text = section("## Events from Amazon EventBridge");
+    const rule = text.match(/"detail-type" = \[([^\]]+)\]/)?.[1] ?? "";
+    const destination = text.match(/"enabled_events": \[([^\]]+)\]/)?.[1] ?? "";
+    for (const list of [rule, destination]) {
+      const types = [...list.matchAll(/"([a-z_.]+)"/g)].map((m) => m[1]);
+      expect(types).to.have.members([...HANDLED_EVENT_TYPES]);
+      expect(types).to.have.length(HANDLED_EVENT_TYPES.size);
+    }
+  });
+
+  it('"Events from Amazon EventBridge": the queue admits EventBridge only for the rule', () => {
+    const text = section("## Events from Amazon EventBridge");
+    expect(text).to.match(/Principal = \{ Service = "events\.amazonaws\.com" \}/);
+    expect(text).to.match(
+      /ArnEquals = \{ "aws:SourceArn" = aws_cloudwatch_event_rule\.stripe_events\.arn \}/,
+    );
+  });
+
   it("links to nothing outside the repository", () => {
     const links = [...README.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]!);
     expect(links.filter((link) => link.startsWith("../") || link.startsWith("/"))).to.deep.equal([]);

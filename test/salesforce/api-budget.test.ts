@@ -135,6 +135,7 @@ describe("shared rate limits", () => {
         reads.push(id);
         return { id };
       };
+      const bucket = new MemoryTokenBucket({ capacity: 20, perSecond: 20 }, { clock });
       const reader = rateLimitedReader(
         {
           retrieveCustomer: read,
@@ -142,7 +143,7 @@ describe("shared rate limits", () => {
           retrievePaymentIntent: read,
           retrieveCheckoutSession: read,
         },
-        new MemoryTokenBucket({ capacity: 20, perSecond: 20 }, { clock }),
+        () => bucket,
       );
       const all = Array.from({ length: 50 }, (_, i) => reader.retrieveCustomer(`cus_${i}`));
       await clock.advance(0);
@@ -152,6 +153,40 @@ describe("shared rate limits", () => {
       await clock.advance(500);
       expect(reads).to.have.length(50);
       await Promise.all(all);
+    });
+
+    it("take from their account's bucket: a connected account's reads do not wait for the platform's", async () => {
+      const clock = new ManualClock();
+      const reads: string[] = [];
+      const read = async (id: string, account?: string) => {
+        reads.push(`${account ?? "platform"}/${id}`);
+        return { id };
+      };
+      const buckets = new Map<string, MemoryTokenBucket>();
+      const reader = rateLimitedReader(
+        {
+          retrieveCustomer: read,
+          retrieveSubscription: read,
+          retrievePaymentIntent: read,
+          retrieveCheckoutSession: read,
+        },
+        (account) => {
+          const key = account ?? "platform";
+          if (!buckets.has(key))
+            buckets.set(key, new MemoryTokenBucket({ capacity: 5, perSecond: 5 }, { clock }));
+          return buckets.get(key)!;
+        },
+      );
+      const platform = Array.from({ length: 10 }, (_, i) => reader.retrieveCustomer(`cus_p${i}`));
+      const connected = Array.from({ length: 5 }, (_, i) =>
+        reader.retrieveCustomer(`cus_c${i}`, "acct_1Connected"),
+      );
+      await clock.advance(0);
+      expect(reads.filter((r) => r.startsWith("platform/"))).to.have.length(5);
+      expect(reads.filter((r) => r.startsWith("acct_1Connected/"))).to.have.length(5);
+      await clock.advance(1000);
+      expect(reads).to.have.length(15);
+      await Promise.all([...platform, ...connected]);
     });
   });
 });

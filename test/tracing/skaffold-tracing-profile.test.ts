@@ -26,15 +26,22 @@ describe("tracing: `skaffold dev -p dev-deps,tracing` sends both roles' traces t
   it("the tracing profile points the webhook and the worker at Jaeger's OTLP/HTTP port", () => {
     const patch = profile("tracing").patches?.find((p) => p.path === "/deploy/helm/releases/0/setValues");
     expect(patch?.op).to.equal("add");
+    // skaffold passes setValues as `--set`, where helm reads `true` as a boolean.
+    const asHelmSet = Object.fromEntries(
+      Object.entries(patch!.value).map(([key, value]) => [key, value === "true" ? true : value]),
+    );
     const objects = render(
       chart.helm,
       chart.dir,
       [join(repoRoot, "k8s", "examples", "values-dev.yaml")],
-      patch!.value,
+      asHelmSet,
     );
     for (const component of ["-webhook", "-worker"]) {
       const container = findOne(objects, "Deployment", component).spec.template.spec.containers[0];
       expect(envValue(container, "OTEL_EXPORTER_OTLP_ENDPOINT"), component).to.equal("http://jaeger:4318");
+      expect(envValue(container, "OTEL_RESOURCE_ATTRIBUTES"), component).to.contain(
+        `-stripe-salesforce-sync${component},`,
+      );
     }
   });
 

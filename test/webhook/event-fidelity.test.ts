@@ -147,7 +147,7 @@ describe("what the worker reads from the queue is what Stripe signed (real HTTP,
         expect(Buffer.byteLength(padded)).to.be.within(1024 * 1024 - 16, 1024 * 1024);
         const { message, held } = await sendThroughQueue(web, queueUrl, padded);
         expect(message.MessageAttributes?.body_format?.StringValue).to.equal("gzip-base64");
-        expect(held.parseProblem).to.equal(undefined);
+        expect(held.rejection).to.equal(undefined);
         expect(JSON.stringify(held.event, null, 2)).to.equal(padded);
       } finally {
         await web.stop();

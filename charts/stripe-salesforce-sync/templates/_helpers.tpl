@@ -252,6 +252,55 @@ Environment shared by both components (non-secret settings).
 {{- end }}
 
 {{/*
+OpenTelemetry settings of one component, (list $ "webhook"|"worker"); nothing when tracing is off.
+The SDK reads these standard variables itself. The pod and node names come from the downward API,
+under the names the OpenTelemetry operator uses, and are referenced from OTEL_RESOURCE_ATTRIBUTES.
+*/}}
+{{- define "stripe-salesforce-sync.tracingEnv" -}}
+{{- $ := index . 0 }}
+{{- $component := index . 1 }}
+{{- with $.Values.tracing }}
+{{- if .enabled }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .otlp.endpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ .otlp.protocol | quote }}
+{{- with .otlp.headersSecret.name }}
+- name: OTEL_EXPORTER_OTLP_HEADERS
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.tracing.otlp.headersSecret.key }}
+{{- end }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ .sampler.type | quote }}
+{{- if not (kindIs "invalid" .sampler.arg) }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ .sampler.arg | quote }}
+{{- end }}
+{{- with .serviceName }}
+- name: OTEL_SERVICE_NAME
+  value: {{ . | quote }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES_POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: OTEL_RESOURCE_ATTRIBUTES_NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+{{- $attributes := list (printf "k8s.namespace.name=%s" $.Release.Namespace) (printf "k8s.deployment.name=%s" (include "stripe-salesforce-sync.componentName" (list $ $component))) "k8s.pod.name=$(OTEL_RESOURCE_ATTRIBUTES_POD_NAME)" "k8s.node.name=$(OTEL_RESOURCE_ATTRIBUTES_NODE_NAME)" (printf "service.version=%s" $.Chart.AppVersion) }}
+{{- range $key, $value := .resourceAttributes }}
+{{- $attributes = append $attributes (printf "%s=%v" $key $value) }}
+{{- end }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ join "," $attributes | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
 Volume and mount for /tmp, the only writable path.
 */}}
 {{- define "stripe-salesforce-sync.tmpVolume" -}}

@@ -22,6 +22,22 @@ Each message names the values to change.
 {{- $errors = append $errors "externalRedis.url carries a password: remove it from the URL and put it in externalRedis.existingSecret." }}
 {{- end }}
 
+{{- with .Values.worker.eventBridge }}
+{{- if and .sources (not .awsAccounts) }}
+{{- $errors = append $errors "worker.eventBridge.sources needs worker.eventBridge.awsAccounts: the AWS accounts of the event bus the envelopes come through." }}
+{{- end }}
+{{- if and .awsAccounts (not .sources) }}
+{{- $errors = append $errors "worker.eventBridge.awsAccounts needs worker.eventBridge.sources: the Stripe event destinations (aws.partner/stripe.com/<id>) to accept." }}
+{{- end }}
+{{- end }}
+{{- if and (not .Values.webhook.enabled) .Values.worker.enabled (not .Values.worker.eventBridge.sources) }}
+{{- $errors = append $errors "webhook.enabled=false with no worker.eventBridge.sources: nothing would put Stripe events on the queue; keep the webhook, or deliver through Amazon EventBridge." }}
+{{- end }}
+
+{{- if and .Values.tracing.enabled (not .Values.tracing.otlp.endpoint) }}
+{{- $errors = append $errors "tracing.enabled needs tracing.otlp.endpoint: the OTLP collector both components export their traces to." }}
+{{- end }}
+
 {{- if and .Values.keda.enabled (not .Values.worker.autoscaling.enabled) }}
 {{- $errors = append $errors "keda.enabled=true conflicts with worker.autoscaling.enabled=false: KEDA would own the worker's replicas; set both true, or both false to run worker.replicaCount." }}
 {{- end }}

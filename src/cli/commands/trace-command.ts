@@ -6,6 +6,7 @@ import {
   scanQueue,
   type DeadLetter,
 } from "../../data-access/sqs/dead-letter-queue.js";
+import { isEventBridgeEnvelope, readEnvelope } from "../../domain/ingest/eventbridge-envelope.js";
 import { isStripeEvent, type StripeEvent } from "../../domain/stripe-event.js";
 import { driftQuery } from "../../domain/sync/compare-records.js";
 import { handlerFor } from "../../domain/sync/event-handlers.js";
@@ -63,7 +64,9 @@ async function trace(context: CommandContext, reporter: Reporter, eventId: strin
   let event: StripeEvent | undefined = isStripeEvent(fromStripe) ? fromStripe : undefined;
   if (!event && deadLetter) {
     const body = JSON.parse(deadLetter.message.Body ?? "null") as unknown;
-    if (isStripeEvent(body)) event = body;
+    // A dead-lettered EventBridge message is the whole envelope: its event is the detail.
+    const inner = isEventBridgeEnvelope(body) ? readEnvelope(body).detail : body;
+    if (isStripeEvent(inner)) event = inner;
   }
   // The records the event writes (and its parent), else those whose last event it is.
   const keys = new Map<DefaultObjectName, Set<string>>(OBJECTS.map((object) => [object, new Set()]));

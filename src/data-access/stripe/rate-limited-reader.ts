@@ -9,22 +9,27 @@ export function modeOfKey(apiKey: string): "live" | "test" {
   return /^(sk|rk)_live_/.test(apiKey) ? "live" : "test";
 }
 
+/** The bucket of one Stripe account's reads: a connected account's (`acct_...`), or the platform's (undefined). */
+export type BucketOfAccount = (account: string | undefined) => TokenBucket;
+
 /**
  * A reader that takes a token from a bucket shared by every replica before each Stripe read, so
- * the re-reads of all workers (and the operations commands) stay under Stripe's per-account rate
- * limit together; a 429 that still happens is retried like any passing failure.
+ * the re-reads of all workers stay under Stripe's rate limit together. Stripe limits each account
+ * on its own, so a read on behalf of a connected account takes from that account's bucket, and
+ * one busy account does not slow the others; a 429 that still happens is retried like any passing
+ * failure.
  */
-export function rateLimitedReader(reader: StripeObjectReader, bucket: TokenBucket): StripeObjectReader {
+export function rateLimitedReader(reader: StripeObjectReader, bucketOf: BucketOfAccount): StripeObjectReader {
   const limited =
-    <T>(read: (id: string) => Promise<T>) =>
-    async (id: string): Promise<T> => {
-      await bucket.take();
-      return read(id);
+    <T>(read: (id: string, account?: string) => Promise<T>) =>
+    async (id: string, account?: string): Promise<T> => {
+      await bucketOf(account).take();
+      return read(id, account);
     };
   return {
-    retrieveCustomer: limited((id) => reader.retrieveCustomer(id)),
-    retrieveSubscription: limited((id) => reader.retrieveSubscription(id)),
-    retrievePaymentIntent: limited((id) => reader.retrievePaymentIntent(id)),
-    retrieveCheckoutSession: limited((id) => reader.retrieveCheckoutSession(id)),
+    retrieveCustomer: limited((id, account) => reader.retrieveCustomer(id, account)),
+    retrieveSubscription: limited((id, account) => reader.retrieveSubscription(id, account)),
+    retrievePaymentIntent: limited((id, account) => reader.retrievePaymentIntent(id, account)),
+    retrieveCheckoutSession: limited((id, account) => reader.retrieveCheckoutSession(id, account)),
   };
 }

@@ -44,7 +44,10 @@ export function toSyncError(error: unknown): RetryableSyncError | PermanentSyncE
   return new PermanentSyncError(`stripe_${status}`, `Stripe: ${error.message}`, { cause: error });
 }
 
-/** Creates the reader over the official SDK (`STRIPE_API_BASE` sets host, port and protocol). */
+/**
+ * Creates the reader over the official SDK (`STRIPE_API_BASE` sets host, port and protocol); a read
+ * with an `account` sends `Stripe-Account` (https://docs.stripe.com/connect/authentication).
+ */
 export function createStripeObjectReader(options: StripeObjectReaderOptions): StripeObjectReader {
   const base = options.apiBase ? new URL(options.apiBase) : undefined;
   const stripe = new Stripe(options.apiKey, {
@@ -59,6 +62,8 @@ export function createStripeObjectReader(options: StripeObjectReaderOptions): St
         }
       : {}),
   });
+  // A Connect event's object exists only in its account: read it on that account's behalf.
+  const onBehalfOf = (account: string | undefined) => (account ? { stripeAccount: account } : undefined);
   const read = async (retrieve: () => Promise<unknown>): Promise<StripeObject | undefined> => {
     let object: StripeObject;
     try {
@@ -71,9 +76,12 @@ export function createStripeObjectReader(options: StripeObjectReaderOptions): St
     return object.deleted === true ? undefined : object;
   };
   return {
-    retrieveCustomer: (id) => read(() => stripe.customers.retrieve(id)),
-    retrieveSubscription: (id) => read(() => stripe.subscriptions.retrieve(id)),
-    retrievePaymentIntent: (id) => read(() => stripe.paymentIntents.retrieve(id)),
-    retrieveCheckoutSession: (id) => read(() => stripe.checkout.sessions.retrieve(id)),
+    retrieveCustomer: (id, account) => read(() => stripe.customers.retrieve(id, {}, onBehalfOf(account))),
+    retrieveSubscription: (id, account) =>
+      read(() => stripe.subscriptions.retrieve(id, {}, onBehalfOf(account))),
+    retrievePaymentIntent: (id, account) =>
+      read(() => stripe.paymentIntents.retrieve(id, {}, onBehalfOf(account))),
+    retrieveCheckoutSession: (id, account) =>
+      read(() => stripe.checkout.sessions.retrieve(id, {}, onBehalfOf(account))),
   };
 }

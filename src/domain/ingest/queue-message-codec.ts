@@ -14,6 +14,8 @@ const gzipAsync = promisify(gzip);
  *   and the worker re-reads the object from the Stripe API.
  * With tracing on, the W3C trace context rides along as `traceparent` and `tracestate`: at most six
  * attributes, so the four `dlq_*` ones a dead letter adds stay within SQS's limit of ten.
+ * The same queue also carries what no web role wrote: Amazon EventBridge envelopes, without
+ * attributes, which the worker tells from the body (eventbridge-envelope.ts, worker/parse-message.ts).
  */
 export const ATTRIBUTE = {
   eventId: "event_id",

@@ -43,6 +43,28 @@ export function customerKey(customerId: string): string {
 }
 
 /**
+ * A parent stub: the customer's id and Name, for a child whose parent the org does not have, with
+ * the child's Stripe_Account_Id__c (a Connect customer lives in its child's account).
+ */
+export function parentStub(key: string, child: WriteEntry): WriteEntry {
+  const customerId = key.slice("Stripe_Customer__c:".length);
+  const account = child.fields.Stripe_Account_Id__c;
+  return {
+    key,
+    object: "Stripe_Customer__c",
+    fields: {
+      Stripe_Customer_Id__c: customerId,
+      Name: customerId,
+      ...(typeof account === "string" ? { Stripe_Account_Id__c: account } : {}),
+    },
+    source: undefined,
+    plan: undefined,
+    update: { key },
+    parents: [],
+  };
+}
+
+/**
  * One record per External ID per object, plus a parent stub (id and Name) for each customer the
  * org does not have. A child whose parent the batch does not hold is marked busy, not written:
  * its stub could overwrite a customer another batch is writing.
@@ -69,18 +91,7 @@ export function composeWrites(
     }
     for (const key of keys) {
       if (states.get(key)?.exists) continue;
-      if (!customers.has(key)) {
-        const customerId = key.slice("Stripe_Customer__c:".length);
-        customers.set(key, {
-          key,
-          object: "Stripe_Customer__c",
-          fields: { Stripe_Customer_Id__c: customerId, Name: customerId },
-          source: undefined,
-          plan: undefined,
-          update: { key },
-          parents: [],
-        });
-      }
+      if (!customers.has(key)) customers.set(key, parentStub(key, child));
       child.parents.push(key);
     }
   }

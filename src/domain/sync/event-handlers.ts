@@ -25,14 +25,14 @@ export interface EventHandler {
   channel: Channel;
   /** Maps a Stripe object (the event's, or the re-read current one); null: nothing to write. */
   map(object: Record<string, unknown>, event: StripeEvent): MappedWrite | null;
-  /** Re-reads the current object; absent for final states, whose payload is the last word. */
-  reread?: (reader: StripeObjectReader, id: string) => Promise<StripeObject | undefined>;
+  /** Re-reads the current object (on behalf of `account`, a Connect event's); absent for final states, whose payload is the last word. */
+  reread?: (reader: StripeObjectReader, id: string, account?: string) => Promise<StripeObject | undefined>;
 }
 
 const customerHandler = (isDeleted: boolean): EventHandler => ({
   channel: "main",
   map: (object) => ({ record: mapCustomer(object, { isDeleted }), isFinal: isDeleted }),
-  ...(isDeleted ? {} : { reread: (reader, id) => reader.retrieveCustomer(id) }),
+  ...(isDeleted ? {} : { reread: (reader, id, account) => reader.retrieveCustomer(id, account) }),
 });
 
 const subscriptionHandler = (isDeleted: boolean): EventHandler => ({
@@ -42,7 +42,7 @@ const subscriptionHandler = (isDeleted: boolean): EventHandler => ({
     // canceled is terminal in Stripe: no later event takes a subscription out of it.
     return { record, isFinal: isDeleted || record.fields.Status__c === "canceled" };
   },
-  ...(isDeleted ? {} : { reread: (reader, id) => reader.retrieveSubscription(id) }),
+  ...(isDeleted ? {} : { reread: (reader, id, account) => reader.retrieveSubscription(id, account) }),
 });
 
 const paymentIntentHandler: EventHandler = {
@@ -51,7 +51,7 @@ const paymentIntentHandler: EventHandler = {
     const status = paymentStatusOf(event.type, object);
     return { record: mapPaymentIntent(object, { status }), isFinal: status === "Succeeded" };
   },
-  reread: (reader, id) => reader.retrievePaymentIntent(id),
+  reread: (reader, id, account) => reader.retrievePaymentIntent(id, account),
 };
 
 const checkoutHandler: EventHandler = {

@@ -1,4 +1,4 @@
-import type { StripeEvent } from "../stripe-event.js";
+import { accountOf, type StripeEvent } from "../stripe-event.js";
 import type { EventHandler, MappedWrite } from "./event-handlers.js";
 import { toDateTime } from "./map-values.js";
 import type { DefaultObjectName } from "./mapped-record.js";
@@ -108,7 +108,8 @@ export interface ComposedRecord {
  * Merges a plan's main event and checkout events into one record (one record per External ID per
  * call). Sync_Status__c = Pending is sent only when the record is created without a checkout;
  * checkouts set Completed and the session id and never move Last_Stripe_Event_*, which move
- * forward only, to the main event.
+ * forward only, to the main event. Stripe_Account_Id__c is the events' connected account, sent
+ * only for Connect events (a Stripe id lives in one account, so they all name the same one).
  */
 export function composeRecord(plan: RecordPlan): ComposedRecord | undefined {
   if (!plan.main && plan.checkouts.length === 0) return undefined;
@@ -119,6 +120,10 @@ export function composeRecord(plan: RecordPlan): ComposedRecord | undefined {
     const session = sessionOf(checkout);
     if (session !== undefined) update.completedBy = session;
   }
+  const account = [plan.main, ...plan.checkouts]
+    .map((intent) => intent && accountOf(intent.event))
+    .find(Boolean);
+  if (account) fields.Stripe_Account_Id__c = account;
   if (plan.object === "Stripe_Subscription__c" && !plan.state?.exists && plan.checkouts.length === 0) {
     fields.Sync_Status__c = "Pending";
   }

@@ -1,4 +1,5 @@
 import type { Logger } from "../../shared/logger.js";
+import { accountOf } from "../stripe-event.js";
 import { outcomeOfError, type FailureOutcome } from "./event-outcome.js";
 import type { RecordPlan } from "./plan-records.js";
 import type { Outcomes } from "./sync-item.js";
@@ -23,9 +24,9 @@ async function forEachLimited<T>(
 /**
  * Replaces each plan's main write with one mapped from the object's current state in Stripe, so
  * what lands is Stripe's state whatever the order of events (ordering still uses the event's
- * `created`). Final states are not re-read. An object Stripe no longer has, or one that no longer
- * maps, keeps the event's payload. A plan whose read failed loses its main event, and its events
- * get the failure's outcome.
+ * `created`), a Connect event's on behalf of its account. Final states are not re-read. An object
+ * Stripe no longer has, or one that no longer maps, keeps the event's payload. A plan whose read
+ * failed loses its main event, and its events get the failure's outcome.
  */
 export async function rereadCurrentObjects(
   plans: readonly RecordPlan[],
@@ -38,7 +39,7 @@ export async function rereadCurrentObjects(
     const main = plan.main;
     if (!main?.handler.reread) return;
     try {
-      const current = await main.handler.reread(reader, plan.externalId);
+      const current = await main.handler.reread(reader, plan.externalId, accountOf(main.event));
       if (!current) {
         log.info("object gone from Stripe; writing the event's payload", {
           eventId: main.event.id,

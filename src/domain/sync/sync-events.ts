@@ -1,18 +1,20 @@
 import type { Clock } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
+import { accountOf } from "../stripe-event.js";
 import { collectResults } from "./collect-results.js";
 import { completeEvents } from "./complete-events.js";
 import { RECORD_BUSY, composeWrites, customerKey, parentIdsOf } from "./compose-writes.js";
 import { OUTCOME_LABEL, outcomeOfError, type EventOutcome } from "./event-outcome.js";
 import { DEFAULT_RECORD_LEASES, LeaseScope } from "./lease-scope.js";
+import type { DefaultObjectName } from "./mapped-record.js";
 import type { Mapping } from "./mapping.js";
 import { keyOf, planRecords, type Intent } from "./plan-records.js";
 import { rereadCurrentObjects } from "./reread-objects.js";
 import { routeEvents } from "./route-events.js";
 import { RecordStates } from "./record-states.js";
 import type { SalesforceReader, SalesforceWriter } from "./salesforce-port.js";
-import { screenEvents } from "./screen-events.js";
+import { screenEvents, type AcceptedMode } from "./screen-events.js";
 import type { StripeObjectReader } from "./stripe-port.js";
 import type { Outcomes, SyncItem } from "./sync-item.js";
 import type { LeaseOptions, SyncStore } from "./sync-store-port.js";
@@ -43,6 +45,8 @@ export interface EventSyncerDeps {
   idempotencyTtlSeconds: number;
   /** Record lease lifetime and wait (default DEFAULT_RECORD_LEASES). */
   recordLeases?: LeaseOptions | undefined;
+  /** Which mode's events are written (config STRIPE_EVENT_MODE, default `both`); the other's are ignored. */
+  acceptedMode?: AcceptedMode | undefined;
 }
 
 /** Creates the syncer: one batch of events becomes at most one upsert call per object, parents first. */
@@ -61,13 +65,15 @@ async function syncEvents(
   log: Logger,
 ): Promise<EventOutcome[]> {
   const outcomes: Outcomes = new Map();
+  const objects = new Map<number, DefaultObjectName>();
   const take = (decided: Outcomes) => decided.forEach((outcome, index) => outcomes.set(index, outcome));
   try {
-    const screened = await screenEvents(items, deps.store);
+    const screened = await screenEvents(items, deps.store, deps.acceptedMode);
     take(screened.outcomes);
     const complete = await completeEvents(items, screened.candidates, deps.stripe, take);
     const routed = routeEvents(items, complete);
     take(routed.outcomes);
+    for (const intent of routed.intents) objects.set(intent.index, intent.write.record.object);
     if (routed.intents.length > 0) await writeIntents(items, routed.intents, deps, log, take);
   } catch (error) {
     const outcome = outcomeOfError(error);
@@ -77,7 +83,7 @@ async function syncEvents(
     });
   }
   const list = items.map((_, i) => outcomes.get(i) as EventOutcome);
-  reportOutcomes(items, list, deps);
+  reportOutcomes(items, list, objects, deps);
   return list;
 }
 
@@ -153,18 +159,36 @@ async function writeIntents(
   }
 }
 
-/** Counts outcomes, observes the lag of applied events and logs those not applied. */
+/**
+ * Counts outcomes (by type, by Stripe account, ignored ones by reason, and Connect events written
+ * to an object the org has no Stripe_Account_Id__c on), observes the lag of applied events and
+ * logs those not applied. `objects` names the object each routed event writes.
+ */
 function reportOutcomes(
   items: readonly SyncItem[],
   outcomes: readonly EventOutcome[],
+  objects: ReadonlyMap<number, DefaultObjectName>,
   deps: EventSyncerDeps,
 ): void {
   const nowSeconds = deps.clock.now() / 1000;
+  const { metrics, mapping } = deps;
   outcomes.forEach((outcome, i) => {
     const { event, log } = items[i] as SyncItem;
     const eventType = typeof event?.type === "string" ? event.type : "unknown";
-    deps.metrics.syncEvents.inc({ event_type: eventType, outcome: OUTCOME_LABEL[outcome.status] });
-    if (outcome.status === "applied") deps.metrics.eventLag.observe(Math.max(0, nowSeconds - event.created));
+    const account = event ? accountOf(event) : undefined;
+    const label = OUTCOME_LABEL[outcome.status];
+    metrics.syncEvents.inc({ event_type: eventType, outcome: label });
+    metrics.accountEvents.inc({ account: account ?? "platform", outcome: label });
+    if (outcome.status === "ignored") metrics.ignoredEvents.inc({ reason: outcome.reason });
+    const object = objects.get(i);
+    if (
+      outcome.status === "applied" &&
+      account &&
+      object &&
+      !mapping.objects[object].fields.Stripe_Account_Id__c
+    )
+      metrics.connectWritesWithoutAccount.inc({ object });
+    if (outcome.status === "applied") metrics.eventLag.observe(Math.max(0, nowSeconds - event.created));
     if (outcome.status === "retry" || outcome.status === "dead-letter")
       log.warn("event not applied", { ...outcome });
   });

@@ -12,6 +12,12 @@ export interface SyncItem {
    * `id` and `object`, and complete-events.ts re-reads the rest from Stripe. Absent: false.
    */
   needsObject?: boolean;
+  /**
+   * A thin event (EventBridge, `v2.core.event`) made into a slimmed one: synced only when its type
+   * is handled, its object can be read and a Stripe API key is configured; otherwise acknowledged
+   * as ignored (`thin_event_unsupported`). Absent: false.
+   */
+  isThin?: boolean;
   /** Logger carrying the event's correlation id. */
   log: Logger;
 }

@@ -1,6 +1,6 @@
 import { PermanentSyncError } from "../../shared/errors.js";
 import type { Metrics } from "../../shared/metrics.js";
-import type { WriteEntry } from "./compose-writes.js";
+import { parentStub, type WriteEntry } from "./compose-writes.js";
 import { failureOfRecord, redactRecordValues } from "./describe-record-error.js";
 import { outcomeOfError, type FailureOutcome } from "./event-outcome.js";
 import type { DefaultObjectName } from "./mapped-record.js";
@@ -124,20 +124,6 @@ async function sendGroups(
   await sendGroups(halves, ctx, budget);
 }
 
-/** A parent stub: the customer's id and Name, for a child whose parent the org does not have. */
-function stubOf(key: string): WriteEntry {
-  const customerId = key.slice("Stripe_Customer__c:".length);
-  return {
-    key,
-    object: "Stripe_Customer__c",
-    fields: { Stripe_Customer_Id__c: customerId, Name: customerId },
-    source: undefined,
-    plan: undefined,
-    update: { key },
-    parents: [],
-  };
-}
-
 /**
  * Writes the entries without a result yet, parents first, in as few calls as the writer can.
  * Parents never sink children: a child whose new parent was refused for good (the parent's own
@@ -170,7 +156,7 @@ export async function writeEntries(entries: readonly WriteEntry[], ctx: WriteCon
       child.result = { ...parentResult, reason: `parent_${parentResult.reason}` };
     } else if (!ctx.states.get(failedParent.key)?.exists) {
       orphans.push(child);
-      stubs.set(failedParent.key, stubOf(failedParent.key));
+      stubs.set(failedParent.key, parentStub(failedParent.key, child));
     }
   }
   if (orphans.length === 0) return [];

@@ -32,7 +32,8 @@ const stringAttribute = (value: string): MessageAttributeValue => ({
 
 /**
  * The SendMessage input that parks `message` on the dead-letter queue: the original body and
- * attributes unchanged, plus `dlq_reason`, `dlq_detail`, `dlq_source_message_id`, `dlq_receive_count`.
+ * attributes unchanged, plus `dlq_reason`, `dlq_detail`, `dlq_source_message_id`, `dlq_receive_count`,
+ * and `event_id` and `event_type` where the message had none (an EventBridge envelope).
  */
 export function buildDeadLetterMessage(
   dlqUrl: string,
@@ -45,7 +46,13 @@ export function buildDeadLetterMessage(
     dlq_source_message_id: stringAttribute(message.messageId),
     dlq_receive_count: stringAttribute(String(message.receiveCount)),
   };
-  const original = Object.entries(message.raw.MessageAttributes ?? {})
+  // An EventBridge envelope comes without attributes: name its event as the web role's messages do.
+  const attributes = message.raw.MessageAttributes ?? {};
+  if (message.event && attributes.event_id === undefined) {
+    added.event_id = stringAttribute(message.event.id);
+    added.event_type = stringAttribute(message.event.type);
+  }
+  const original = Object.entries(attributes)
     .filter(([name]) => !(name in added))
     .slice(0, MAX_MESSAGE_ATTRIBUTES - Object.keys(added).length);
   const input: SendMessageCommandInput = {

@@ -1,8 +1,9 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { Logger } from "../../shared/logger.js";
-import { customerIdOf, type StripeEvent } from "../../domain/stripe-event.js";
-import { ATTRIBUTE, decodeEventMessage } from "../../domain/ingest/queue-message-codec.js";
-import { readEventFromBody } from "./parse-message.js";
+import { accountOf, customerIdOf, type StripeEvent } from "../../domain/stripe-event.js";
+import type { EventBridgeTrust } from "../../domain/ingest/eventbridge-envelope.js";
+import { ATTRIBUTE } from "../../domain/ingest/queue-message-codec.js";
+import { readMessageBody, type MessageOrigin, type Rejection } from "./parse-message.js";
 
 /** A received SQS message while the worker holds it (between ReceiveMessage and its settlement). */
 export interface HeldMessage {
@@ -11,13 +12,17 @@ export interface HeldMessage {
   readonly receiptHandle: string;
   /** `ApproximateReceiveCount`: 1 on the first delivery. */
   readonly receiveCount: number;
+  /** Who put it on the queue: the web role or an EventBridge rule. */
+  readonly origin: MessageOrigin;
   /** The Stripe event in the body, or undefined when the body is not one. */
   readonly event: StripeEvent | undefined;
-  /** Why the body is not an event (set exactly when `event` is undefined). */
-  readonly parseProblem: string | undefined;
-  /** The body is a slimmed envelope: `data.object` must be re-read from Stripe before syncing. */
+  /** Why the body cannot be synced (set exactly when `event` is undefined): it is dead-lettered with it. */
+  readonly rejection: Rejection | undefined;
+  /** The body is a slimmed envelope or a thin event: `data.object` must be read from Stripe before syncing. */
   readonly needsObject: boolean;
-  /** Child logger carrying `correlationId`, `eventId`, `eventType` and `messageId`. */
+  /** A thin event (EventBridge): synced only when its object is one we sync and can read. */
+  readonly isThin: boolean;
+  /** Child logger carrying `correlationId`, `eventId`, `eventType`, `messageId`, and `account` and `origin` when set. */
   readonly log: Logger;
   /** What keeps its records together with others' (the customer, else the object or message id). */
   readonly partitionKey: string;
@@ -39,11 +44,22 @@ export function readStringAttribute(message: Message, name: string): string | un
   return value === undefined || value === "" ? undefined : value;
 }
 
-/** Wraps a received message: parses its body and gives it a logger with its identifiers. */
-export function holdMessage(message: Message, logger: Logger, heldAt: number): HeldMessage {
-  const decoded = decodeEventMessage(message.Body, readStringAttribute(message, ATTRIBUTE.bodyFormat));
-  const parsed = "problem" in decoded ? decoded : readEventFromBody(decoded.json);
-  const event = "event" in parsed ? parsed.event : undefined;
+/** No EventBridge envelope is trusted (the default). */
+const TRUST_NONE: EventBridgeTrust = { sources: [], awsAccounts: [] };
+
+/**
+ * Wraps a received message: reads its body (EventBridge envelopes only from `trust`'s sources and
+ * AWS accounts) and gives it a logger with its identifiers.
+ */
+export function holdMessage(
+  message: Message,
+  logger: Logger,
+  heldAt: number,
+  trust: EventBridgeTrust = TRUST_NONE,
+): HeldMessage {
+  const read = readMessageBody(message.Body, readStringAttribute(message, ATTRIBUTE.bodyFormat), trust);
+  const event = "event" in read ? read.event : undefined;
+  const account = event ? accountOf(event) : undefined;
   const messageId = message.MessageId ?? "unknown";
   const eventId = event?.id ?? readStringAttribute(message, "event_id");
   const eventType = event?.type ?? readStringAttribute(message, "event_type");
@@ -62,10 +78,19 @@ export function holdMessage(message: Message, logger: Logger, heldAt: number): H
       messageId,
     heldAt,
     attempts: 0,
+    origin: read.origin,
     event,
-    parseProblem: "problem" in parsed ? parsed.problem : undefined,
-    needsObject: "needsObject" in decoded && decoded.needsObject,
-    log: logger.child({ correlationId, eventId, eventType, messageId }),
+    rejection: "rejection" in read ? read.rejection : undefined,
+    needsObject: "event" in read && read.needsObject,
+    isThin: "event" in read && read.isThin,
+    log: logger.child({
+      correlationId,
+      eventId,
+      eventType,
+      messageId,
+      ...(account ? { account } : {}),
+      ...(read.origin === "eventbridge" ? { origin: read.origin } : {}),
+    }),
     whenSettled,
     isSettled: () => settled,
     markSettled() {

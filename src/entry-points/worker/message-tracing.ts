@@ -17,6 +17,7 @@ import type { Logger } from "../../shared/logger.js";
 import { messagingAttributes, queueNameOf, SPAN_ATTRIBUTE } from "../../shared/span-attributes.js";
 import type { Tracing } from "../../shared/tracing.js";
 import { holdMessage, readStringAttribute, type HeldMessage } from "./held-message.js";
+import type { EventBridgeTrust } from "../../domain/ingest/eventbridge-envelope.js";
 
 /** Name of the span of one group's sync. */
 export const GROUP_SPAN_NAME = "sync group";
@@ -53,7 +54,12 @@ export class MessageTracing {
    * trace without one), ended once the message is settled; its log lines carry the span's
    * `traceId` and `spanId` beside the correlation id.
    */
-  readonly holdMessage = (message: Message, logger: Logger, heldAt: number): HeldMessage => {
+  readonly holdMessage = (
+    message: Message,
+    logger: Logger,
+    heldAt: number,
+    trust?: EventBridgeTrust,
+  ): HeldMessage => {
     const parent = this.tracing.messagePropagator.extract(ROOT_CONTEXT, message, messageAttributeGetter);
     const correlationId = readStringAttribute(message, ATTRIBUTE.correlationId);
     const span = this.tracing.tracer.startSpan(
@@ -69,7 +75,7 @@ export class MessageTracing {
       parent,
     );
     const { traceId, spanId } = span.spanContext();
-    const held = holdMessage(message, logger.child({ traceId, spanId }), heldAt);
+    const held = holdMessage(message, logger.child({ traceId, spanId }), heldAt, trust);
     span.setAttribute(SPAN_ATTRIBUTE.receiveCount, held.receiveCount);
     if (held.event) {
       span.setAttribute(SPAN_ATTRIBUTE.eventId, held.event.id);

@@ -39,10 +39,10 @@ export interface GroupResult {
   pauses: { scope: PauseScope; detail: string }[];
 }
 
-const UNPARSEABLE = (message: HeldMessage): EventOutcome => ({
+const REJECTED = (message: HeldMessage): EventOutcome => ({
   status: "dead-letter",
-  reason: "unparseable_body",
-  detail: message.parseProblem ?? "not an event",
+  reason: message.rejection?.reason ?? "unparseable_body",
+  detail: message.rejection?.detail ?? "not an event",
 });
 
 /** Asks the domain about every parseable message at once; a throw means "retry them all". */
@@ -55,6 +55,7 @@ async function syncGroup(messages: readonly HeldMessage[], deps: ProcessGroupDep
       event: m.event!,
       isRedelivery: m.receiveCount > 1,
       needsObject: m.needsObject,
+      isThin: m.isThin,
       log: m.log,
     }));
     try {
@@ -70,7 +71,7 @@ async function syncGroup(messages: readonly HeldMessage[], deps: ProcessGroupDep
         byMessage.set(m, { status: "retry", reason: "sync_failed", scope: "record" });
     }
   }
-  return messages.map((m) => byMessage.get(m) ?? UNPARSEABLE(m));
+  return messages.map((m) => byMessage.get(m) ?? REJECTED(m));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { AppConfig } from "../../config/config.js";
+import type { EventBridgeTrust } from "../../domain/ingest/eventbridge-envelope.js";
 import type { EventSyncer } from "../../domain/sync/sync-events.js";
 import { every, sleep, systemClock, type Clock, type Timer } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
@@ -24,6 +25,8 @@ export interface WorkerOptions {
   /** Dead-letter queue for permanent failures; discovered from the queue's RedrivePolicy when absent. */
   dlqUrl?: string | undefined;
   syncer: EventSyncer;
+  /** EventBridge envelopes accepted on the queue (default none: every envelope is dead-lettered as untrusted_source). */
+  eventBridge?: EventBridgeTrust;
   config: AppConfig["worker"];
   metrics: Metrics;
   logger: Logger;
@@ -189,8 +192,9 @@ export function createWorker(options: WorkerOptions): Worker {
 
   function hold(messages: Message[]): HeldMessage[] {
     const now = clock.now();
-    const held = messages.map((m) => holdOne(m, logger, now));
+    const held = messages.map((m) => holdOne(m, logger, now, options.eventBridge));
     metrics.messagesInFlight.inc(held.length);
+    for (const message of held) metrics.messagesReceived.inc({ origin: message.origin });
     heartbeat.hold(held);
     heldCount += held.length;
     for (const message of held) {

@@ -144,6 +144,8 @@ export interface Pipeline {
   sendEvent(event: StripeEvent | Record<string, unknown>): Promise<void>;
   /** Puts the event on the queue directly, as the webhook role would. */
   enqueue(event: StripeEvent): Promise<void>;
+  /** Puts a body on the queue without attributes, as an EventBridge rule's SQS target does. */
+  enqueueBody(body: string): Promise<void>;
   /** Waits until the record with this external id exists and satisfies `predicate`; returns it. */
   waitForRecord(
     objectName: string,
@@ -283,6 +285,9 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
       if (response.status !== 200) throw new Error(`webhook answered ${response.status}: ${text}`);
     },
     enqueue: (event) => enqueueEvent(sqs, queueUrl, event),
+    async enqueueBody(body) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    },
     record,
     async waitForRecord(objectName, externalId, predicate = () => true, timeoutMs = 20000) {
       let found: Record<string, unknown> | undefined;

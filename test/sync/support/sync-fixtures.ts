@@ -11,6 +11,7 @@ import {
   type EventOutcome,
   type EventSyncer,
 } from "../../../src/domain/sync/sync-events.js";
+import type { AcceptedMode } from "../../../src/domain/sync/screen-events.js";
 import { createLogger } from "../../../src/shared/logger.js";
 import { createMetrics, type Metrics } from "../../../src/shared/metrics.js";
 import { FakeSalesforceWriter } from "./fake-salesforce-writer.js";
@@ -77,6 +78,7 @@ export function createTestSync(
     stripe?: StripeObjectReader;
     mapping?: Mapping;
     writer?: FakeSalesforceWriter;
+    acceptedMode?: AcceptedMode;
   } = {},
 ): TestSync {
   const writer = options.writer ?? new FakeSalesforceWriter();
@@ -92,6 +94,7 @@ export function createTestSync(
     metrics,
     clock,
     idempotencyTtlSeconds: 35 * 86400,
+    acceptedMode: options.acceptedMode,
   });
   return {
     syncer,
