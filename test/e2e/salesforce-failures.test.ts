@@ -153,7 +153,11 @@ describe("end to end: failures cost seconds and one record", function () {
   });
 
   it("a Salesforce call that hangs: the group deadline gives its messages back, and they land once Salesforce answers", async () => {
-    pipeline = await startPipeline(infra, { worker: { groupDeadlineSeconds: 2 } });
+    // The hung write keeps its record's lease until the client's 20 s request timeout, so each new
+    // receive of the event meets a busy record. The test's queue backoff (1-2 s) can spend ten
+    // receives in that time, where production's (30 s, doubling) spends one or two: the queue's
+    // redrive limit is raised so SQS itself never dead-letters the event while it waits.
+    pipeline = await startPipeline(infra, { worker: { groupDeadlineSeconds: 2 }, maxReceiveCount: 100 });
     pipeline.emulator.faults.add({ type: "hang", operation: "collections_upsert", count: 1 });
     await pipeline.sendEvent(customerEvent("hung"));
     await pipeline.waitForRecord("Stripe_Customer__c", "cus_hung", () => true, 60_000);
