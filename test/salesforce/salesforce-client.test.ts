@@ -271,6 +271,32 @@ describe("Salesforce client against the emulator", () => {
     expect(emulator.stats().tokenRequests.total - tokensBefore).to.be.at.most(2);
   });
 
+  it("describes several objects in one Composite call; a missing one is undefined, confirmed by its own GET", async () => {
+    const { client } = createClient(emulator);
+    emulator.schema.dropObject("Payment_Transaction__c");
+    const before = emulator.stats().apiCalls;
+    const described = await client.describeObjects([
+      "Stripe_Customer__c",
+      "Stripe_Subscription__c",
+      "Payment_Transaction__c",
+    ]);
+    const after = emulator.stats().apiCalls;
+    expect([...described.keys()]).to.have.members([
+      "Stripe_Customer__c",
+      "Stripe_Subscription__c",
+      "Payment_Transaction__c",
+    ]);
+    expect(described.get("Payment_Transaction__c")).to.equal(undefined);
+    const subscription = described.get("Stripe_Subscription__c");
+    expect(subscription?.fields.find((f) => f.name === "Stripe_Subscription_Id__c")).to.include({
+      externalId: true,
+      createable: true,
+    });
+    // One Composite call for the three, then one GET for the object that did not answer 200.
+    expect(after.total - before.total).to.equal(2);
+    expect((after.byOperation.composite ?? 0) - (before.byOperation.composite ?? 0)).to.equal(1);
+  });
+
   describe("network failures the emulator cannot produce", () => {
     beforeEach(() => {
       nock.disableNetConnect();
@@ -331,6 +357,39 @@ describe("Salesforce client against the emulator", () => {
       ]);
       expect(result).to.include({ success: false, isRetryable: true });
       expect(result?.errors[0]?.statusCode).to.equal("UNABLE_TO_LOCK_ROW");
+    });
+
+    it("a peer that refuses describes inside Composite: each object is described on its own instead", async () => {
+      const instanceUrl = "https://acme.my.example.test";
+      const tokenCache = new InMemoryTokenCache();
+      await tokenCache.getToken(async () => ({ accessToken: "t", instanceUrl, id: "i", issuedAt: 1 }));
+      const client = new SalesforceClient({
+        auth: { loginUrl: instanceUrl, clientId: "c", clientSecret: "s" },
+        apiVersion: "62.0",
+        tokenCache,
+        logger: silentLogger,
+      });
+      const fields = [
+        {
+          name: "Stripe_Customer_Id__c",
+          type: "string",
+          createable: true,
+          updateable: true,
+          externalId: true,
+        },
+      ];
+      const scope = nock(instanceUrl)
+        .post("/services/data/v62.0/composite")
+        .reply(400, [{ errorCode: "INVALID_API_INPUT", message: "unsupported subrequest" }])
+        .get("/services/data/v62.0/sobjects/Stripe_Customer__c/describe")
+        .reply(200, { name: "Stripe_Customer__c", fields })
+        .get("/services/data/v62.0/sobjects/Stripe_Subscription__c/describe")
+        .reply(404, [{ errorCode: "NOT_FOUND", message: "The requested resource does not exist" }]);
+      const described = await client.describeObjects(["Stripe_Customer__c", "Stripe_Subscription__c"]);
+      expect(described.get("Stripe_Customer__c")?.fields[0]).to.include({ externalId: true });
+      expect(described.has("Stripe_Subscription__c")).to.equal(true);
+      expect(described.get("Stripe_Subscription__c")).to.equal(undefined);
+      expect(scope.isDone(), "the Composite call and both GETs were made").to.equal(true);
     });
   });
 });

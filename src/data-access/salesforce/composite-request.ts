@@ -14,6 +14,9 @@ export interface SubrequestAnswer {
   body: unknown;
 }
 
+/** Subrequests of one Composite request (Salesforce's limit). */
+export const MAX_SUBREQUESTS = 25;
+
 /** Subrequests of one Composite request that may be sObject Collections or queries (Salesforce's limit). */
 export const MAX_HEAVY_SUBREQUESTS = 5;
 

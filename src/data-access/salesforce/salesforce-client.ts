@@ -22,7 +22,13 @@ import type {
 } from "../../domain/sync/salesforce-port.js";
 import type { ApiBudget } from "./api-budget.js";
 import { upsertCollections } from "./collections-upsert.js";
-import { parseJson, type RestCall } from "./composite-request.js";
+import {
+  MAX_SUBREQUESTS,
+  parseJson,
+  sendComposite,
+  type RestCall,
+  type SubrequestAnswer,
+} from "./composite-request.js";
 import { readByExternalIds } from "./read-by-external-ids.js";
 
 /** Constructor options of the Salesforce client. */
@@ -62,6 +68,21 @@ export interface DescribeResult {
     [key: string]: unknown;
   }>;
   [key: string]: unknown;
+}
+
+/** An sObject Describe answer as the fields the mapping check needs. */
+function toObjectDescription(objectName: string, body: unknown): ObjectDescription {
+  const described = body as { name?: string; fields?: Array<Record<string, unknown>> };
+  return {
+    name: described.name ?? objectName,
+    fields: (described.fields ?? []).map((field) => ({
+      name: String(field.name),
+      type: String(field.type),
+      createable: field.createable === true,
+      updateable: field.updateable === true,
+      externalId: field.externalId === true,
+    })),
+  };
 }
 
 /** Default timeout of one request: a write must never outlive the record leases (30 s) that fence it. */
@@ -132,31 +153,64 @@ export class SalesforceClient implements SalesforceWriter, SalesforceReader, Sal
     return { orgId, userId };
   }
 
+  /**
+   * Describes several objects in one Composite request (sObject Describe is an sObject resource,
+   * which Composite carries: one API call for all of them, up to 25). An object whose subrequest
+   * did not answer 200, or every object when the Composite call itself fails, is described again
+   * on its own: that GET tells a missing object (undefined) from a refusal (thrown), whatever the
+   * peer answered inside the Composite.
+   */
+  async describeObjects(objectNames: readonly string[]): Promise<Map<string, ObjectDescription | undefined>> {
+    const names = [...new Set(objectNames)];
+    const described = new Map<string, ObjectDescription | undefined>();
+    const retry: string[] = [];
+    for (let i = 0; i < names.length; i += MAX_SUBREQUESTS) {
+      const slice = names.slice(i, i + MAX_SUBREQUESTS);
+      if (slice.length === 1) {
+        retry.push(...slice);
+        continue;
+      }
+      let answers: SubrequestAnswer[];
+      try {
+        answers = await sendComposite(
+          this.call,
+          this.options.apiVersion,
+          "describe",
+          slice.map((name) => ({ method: "GET" as const, url: this.describePath(name) })),
+        );
+      } catch (error) {
+        this.options.logger.warn("describing the objects in one Composite call failed: one call each", {
+          error: (error as Error).message,
+        });
+        retry.push(...slice);
+        continue;
+      }
+      for (const [j, name] of slice.entries()) {
+        const answer = answers[j];
+        if (answer?.status === 200 && Array.isArray((answer.body as { fields?: unknown })?.fields))
+          described.set(name, toObjectDescription(name, answer.body));
+        else retry.push(name);
+      }
+    }
+    for (const name of retry) described.set(name, await this.describeObject(name));
+    return described;
+  }
+
+  private describePath(objectName: string): string {
+    return `/services/data/v${this.options.apiVersion}/sobjects/${encodeURIComponent(objectName)}/describe`;
+  }
+
   /** The object's fields as the integration user sees them; undefined when the org has no such object. */
   async describeObject(objectName: string): Promise<ObjectDescription | undefined> {
     let text: string;
     try {
-      text = await this.send(
-        "describe",
-        "GET",
-        `/services/data/v${this.options.apiVersion}/sobjects/${objectName}/describe`,
-      );
+      text = await this.send("describe", "GET", this.describePath(objectName));
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code === "NOT_FOUND" || code === "INVALID_TYPE") return undefined;
       throw error;
     }
-    const described = parseJson<{ name?: string; fields?: Array<Record<string, unknown>> }>("describe", text);
-    return {
-      name: described.name ?? objectName,
-      fields: (described.fields ?? []).map((field) => ({
-        name: String(field.name),
-        type: String(field.type),
-        createable: field.createable === true,
-        updateable: field.updateable === true,
-        externalId: field.externalId === true,
-      })),
-    };
+    return toObjectDescription(objectName, parseJson("describe", text));
   }
 
   /** The org's daily API requests from the Limits resource (`DailyApiRequests`). */

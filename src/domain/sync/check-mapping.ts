@@ -14,7 +14,7 @@ export interface MappingCheck {
 }
 
 /**
- * Describes each mapped object once and checks that every mapped field exists and can be written
+ * Describes the mapped objects (one call for all of them) and checks that every mapped field exists and can be written
  * by the integration user, and that each External ID field is one. A problem names the object and
  * field; the worker does not consume until there is none.
  */
@@ -23,12 +23,15 @@ export async function checkMappingAgainstOrg(
   describer: SalesforceDescriber,
 ): Promise<MappingCheck> {
   const check: MappingCheck = { problems: [], missingOptional: [] };
+  const descriptions = await describer.describeObjects(
+    Object.values(mapping.objects).map((objectMapping) => objectMapping.name),
+  );
   for (const [defaultName, objectMapping] of Object.entries(mapping.objects) as [
     DefaultObjectName,
     Mapping["objects"][DefaultObjectName],
   ][]) {
     const definition = DEFAULT_OBJECTS.get(defaultName);
-    const described = await describer.describeObject(objectMapping.name);
+    const described = descriptions.get(objectMapping.name);
     if (!described) {
       check.problems.push(
         `object ${objectMapping.name} does not exist in the org, or the integration user cannot see it`,

@@ -86,8 +86,11 @@ export interface ObjectDescription {
 
 /** Reads what the org is: its objects' fields, and its API usage. */
 export interface SalesforceDescriber {
-  /** The object's fields as the integration user sees them; undefined when the org has no such object. */
-  describeObject(objectName: string): Promise<ObjectDescription | undefined>;
+  /**
+   * Each object's fields as the integration user sees them, by the name asked for; undefined for an
+   * object the org does not have. Several objects cost one API call where the org allows it.
+   */
+  describeObjects(objectNames: readonly string[]): Promise<Map<string, ObjectDescription | undefined>>;
   /** The org's daily API requests: used and allowed, over the rolling 24 hours. */
   apiUsage(): Promise<{ used: number; max: number }>;
 }
