@@ -97,6 +97,23 @@ describe("Salesforce emulator: fault injection", () => {
     expect(order).to.deep.equal(["query", "upsert"]);
   });
 
+  it("a latency fault armed for a duration delays every call in it once, and each call is answered", async () => {
+    emulator.faults.add({ type: "latency", ms: 40, forMs: 60_000 });
+    emulator.faults.add({ type: "latency", ms: 20, count: 1 });
+    const timed = async () => {
+      const started = performance.now();
+      const answer = await countCustomers();
+      return { ms: performance.now() - started, status: answer.status };
+    };
+    const first = await timed();
+    const second = await timed();
+    // Lower bounds only: the first call waits for both faults, the second for the lasting one alone.
+    expect(first.status).to.equal(200);
+    expect(second.status).to.equal(200);
+    expect(first.ms).to.be.at.least(59);
+    expect(second.ms).to.be.at.least(39);
+  });
+
   it("leaves a hung call unanswered until the fault is cleared, then closes its connection", async () => {
     emulator.faults.add({ type: "hang", operation: "query" });
     let isSettled = false;

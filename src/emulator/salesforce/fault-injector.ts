@@ -130,9 +130,15 @@ export class FaultInjector {
   /** Consumes latency and hang faults for a whole request: how long to wait, and whether to answer at all. */
   takeDelay(call: FaultedCall): { latencyMs: number; isHung: boolean } {
     let latencyMs = 0;
+    // Each armed latency fault delays a request once: one armed for a duration (no count) would
+    // otherwise match again and again within the same request.
+    const applied = new Set<Armed>();
     for (;;) {
-      const latency = this.take((f) => f.type === "latency" && !call.isSubrequest && this.matches(f, call));
+      const latency = this.take(
+        (f) => f.type === "latency" && !applied.has(f) && !call.isSubrequest && this.matches(f, call),
+      );
       if (latency?.type !== "latency") break;
+      applied.add(latency);
       latencyMs += latency.ms;
     }
     const hang = this.take((f) => f.type === "hang" && !call.isSubrequest && this.matches(f, call));
