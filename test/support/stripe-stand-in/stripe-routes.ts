@@ -20,7 +20,7 @@ const matchesType = (pattern: string, type: string) =>
   pattern.endsWith("*") ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
 
 function filterEvents(
-  items: Array<{ object: StripeObject; deliverySuccess: boolean }>,
+  items: ReadonlyArray<{ object: StripeObject; deliverySuccess: boolean }>,
   params: StripeParams,
   nowSeconds: number,
 ) {
@@ -108,11 +108,13 @@ export function answerGet(
       ? filterEvents(all, params, nowSeconds).map((e) => e.object)
       : all.map((e) => e.object);
   const filtered = filterCreated(filterKind(resource.kind, live, params), params.created);
-  return listPage(
+  const page = listPage(
     filtered,
     params,
     `/v1/${match[1]}`,
     resource.name,
     all.map((e) => e.object),
   );
+  // The store lends its own objects: only the page's are copied out.
+  return { ...page, data: page.data.map((object) => structuredClone(object)) };
 }

@@ -33,6 +33,8 @@ export class StripeStore {
   private readonly entries = new Map<string, Map<string, Entry>>();
   private readonly accounts = new Set<string>();
   private sequence = 0;
+  /** Each table's live entries in list order, kept until the table changes (a page must not sort 50,000). */
+  private readonly sorted = new Map<string, Entry[]>();
 
   constructor(readonly platformAccount: string) {
     this.accounts.add(platformAccount);
@@ -54,6 +56,7 @@ export class StripeStore {
       throw new Error(`the stand-in does not serve ${object.object} objects`);
     this.addAccount(scope.account);
     const table = this.table(object.object as StripeKind, scope);
+    this.sorted.delete(this.key(object.object as StripeKind, scope));
     const previous = table.get(object.id);
     table.set(object.id, {
       object: structuredClone(object),
@@ -68,6 +71,7 @@ export class StripeStore {
     const entry = this.table(kind, scope).get(id);
     if (!entry) throw new Error(`no ${kind} ${id} in ${scope.account}`);
     entry.isDeleted = true;
+    this.sorted.delete(this.key(kind, scope));
   }
 
   /** One object of this scope, with whether it was deleted. */
@@ -76,23 +80,36 @@ export class StripeStore {
     return entry ? { object: structuredClone(entry.object), isDeleted: entry.isDeleted } : undefined;
   }
 
-  /** Every live (not deleted) object of a kind in this scope, newest first as Stripe lists them. */
-  list(kind: StripeKind, scope: Scope): Array<{ object: StripeObject; deliverySuccess: boolean }> {
-    return [...this.table(kind, scope).values()]
-      .filter((entry) => !entry.isDeleted)
-      .sort((a, b) => (b.object.created ?? 0) - (a.object.created ?? 0) || b.sequence - a.sequence)
-      .map((entry) => ({ object: structuredClone(entry.object), deliverySuccess: entry.deliverySuccess }));
+  /**
+   * Every live (not deleted) object of a kind in this scope, newest first as Stripe lists them. The
+   * objects are the stored ones, not copies: read them, and copy what leaves the stand-in.
+   */
+  list(kind: StripeKind, scope: Scope): ReadonlyArray<{ object: StripeObject; deliverySuccess: boolean }> {
+    const key = this.key(kind, scope);
+    let entries = this.sorted.get(key);
+    if (!entries) {
+      entries = [...this.table(kind, scope).values()]
+        .filter((entry) => !entry.isDeleted)
+        .sort((a, b) => (b.object.created ?? 0) - (a.object.created ?? 0) || b.sequence - a.sequence);
+      this.sorted.set(key, entries);
+    }
+    return entries;
   }
 
   /** Forgets every object and connected account. */
   clear(): void {
     this.entries.clear();
+    this.sorted.clear();
     this.accounts.clear();
     this.accounts.add(this.platformAccount);
   }
 
+  private key(kind: StripeKind, scope: Scope): string {
+    return `${scope.account}|${scope.livemode ? "live" : "test"}|${kind}`;
+  }
+
   private table(kind: StripeKind, scope: Scope): Map<string, Entry> {
-    const key = `${scope.account}|${scope.livemode ? "live" : "test"}|${kind}`;
+    const key = this.key(kind, scope);
     let table = this.entries.get(key);
     if (!table) {
       table = new Map();
