@@ -4,9 +4,10 @@
 // BENCH_PROFILE=1 also writes a CPU profile of the web role and prints its top entries; BENCH_MAIN
 // names another build's main.js to measure it the same way.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse as parseYaml } from "yaml";
 import { startSqsServer, sqsEnv } from "../test/support/sqs-server.js";
 import { freePort, waitFor } from "../test/support/child-server.js";
 import { signPayload } from "../test/support/signing.js";
@@ -31,6 +32,16 @@ const logLevel = process.env.BENCH_LOG_LEVEL ?? "info";
 const webMain = process.env.BENCH_MAIN ?? "dist/main.js";
 const profileDir = process.env.BENCH_PROFILE ? join(".tmp", "profiles", `ingest-${Date.now()}`) : undefined;
 const repo = fileURLToPath(new URL("..", import.meta.url));
+/** The web role's NODE_OPTIONS: the chart's default (`webhook.nodeOptions`) unless BENCH_WEB_NODE_OPTIONS says otherwise. */
+const webNodeOptions =
+  process.env.BENCH_WEB_NODE_OPTIONS ??
+  String(
+    (
+      parseYaml(readFileSync(join(repo, "charts", "stripe-salesforce-sync", "values.yaml"), "utf8")) as {
+        webhook?: { nodeOptions?: unknown };
+      }
+    ).webhook?.nodeOptions ?? "",
+  );
 /** Real-shaped events of 3-5 KB, pretty-printed as Stripe sends them. */
 const TEMPLATES = [
   "customer.subscription.created",
@@ -94,6 +105,7 @@ async function main() {
       LOG_LEVEL: logLevel,
       SQS_QUEUE_URL: queueUrl,
       STRIPE_WEBHOOK_SECRET: SECRET,
+      NODE_OPTIONS: webNodeOptions,
     },
     webPort,
   );
@@ -105,7 +117,7 @@ async function main() {
   const requests = signedRequests(200);
   const sizes = requests.map((r) => Buffer.byteLength(r.body)).sort((a, b) => a - b);
   console.log(
-    `events: ${requests.length} signed, ${sizes[0]}-${sizes.at(-1)} bytes; web role LOG_LEVEL=${logLevel}`,
+    `events: ${requests.length} signed, ${sizes[0]}-${sizes.at(-1)} bytes; web role LOG_LEVEL=${logLevel}, NODE_OPTIONS="${webNodeOptions}"`,
   );
   const webUrl = `http://127.0.0.1:${webPort}/webhook/stripe`;
   const bareUrl = `http://127.0.0.1:${barePort}/`;

@@ -9,6 +9,8 @@ import { ciValuesDir, release, render, type K8sObject, useRenderableChart } from
 /** Variables read by a library rather than by the program's own configuration. */
 const readByLibraries = [
   /^AWS_(REGION|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|ENDPOINT_URL_SQS)$/,
+  // Node.js itself (webhook.nodeOptions, worker.nodeOptions).
+  /^NODE_OPTIONS$/,
   // OpenTelemetry's SDK (src/shared/start-tracing.ts decides from them whether it starts).
   /^OTEL_(EXPORTER_OTLP_(ENDPOINT|PROTOCOL|HEADERS)|TRACES_SAMPLER(_ARG)?|SERVICE_NAME|RESOURCE_ATTRIBUTES(_POD_NAME|_NODE_NAME)?)$/,
 ];

@@ -33,6 +33,11 @@ const rejected: { what: string; base?: string; set: Overrides; message: RegExp }
     message: /nothing would put Stripe events on the queue/,
   },
   {
+    what: "NODE_OPTIONS that are not a list of --flags (a shell fragment, a stray word)",
+    set: { "webhook.nodeOptions": "--max-semi-space-size=16; rm -rf /" },
+    message: /nodeOptions/,
+  },
+  {
     what: "an unknown event mode",
     set: { "config.stripe.eventMode": "sandbox" },
     message: /eventMode/,

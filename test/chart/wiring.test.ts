@@ -174,6 +174,30 @@ describe("the Helm chart's wiring", function () {
     });
   });
 
+  describe("Node.js options", () => {
+    it("caps the webhook's young generation by default and leaves the worker on Node's defaults", () => {
+      const objects = render(chart.helm, chart.dir, [values("default")]);
+      const webhook = container(findOne(objects, "Deployment", "-webhook"));
+      expect(envValue(webhook, "NODE_OPTIONS")).to.equal("--max-semi-space-size=16");
+      expect(envValue(container(findOne(objects, "Deployment", "-worker")), "NODE_OPTIONS")).to.equal(
+        undefined,
+      );
+    });
+
+    it("passes each component's own options, and none when emptied", () => {
+      const objects = render(chart.helm, chart.dir, [values("default")], {
+        "webhook.nodeOptions": "",
+        "worker.nodeOptions": "--max-old-space-size=384",
+      });
+      expect(envValue(container(findOne(objects, "Deployment", "-webhook")), "NODE_OPTIONS")).to.equal(
+        undefined,
+      );
+      expect(envValue(container(findOne(objects, "Deployment", "-worker")), "NODE_OPTIONS")).to.equal(
+        "--max-old-space-size=384",
+      );
+    });
+  });
+
   describe("the webhook's shutdown", () => {
     it("passes webhook.drainDelaySeconds as WEB_DRAIN_DELAY_SECONDS and derives a grace period above drain + 10", () => {
       const webhook = findOne(render(chart.helm, chart.dir, [values("default")]), "Deployment", "-webhook");
