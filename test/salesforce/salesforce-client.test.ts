@@ -306,19 +306,23 @@ describe("Salesforce client against the emulator", () => {
       nock.cleanAll();
       nock.enableNetConnect();
     });
-
-    it("a reset connection on the upsert is retryable and counted as network_error", async () => {
-      const instanceUrl = "https://acme.my.example.test";
+    const instanceUrl = "https://acme.my.example.test";
+    /** A client whose cached token points at `instanceUrl`, where nock answers. */
+    const clientOfInstance = async (metrics?: ReturnType<typeof createMetrics>) => {
       const tokenCache = new InMemoryTokenCache();
       await tokenCache.getToken(async () => ({ accessToken: "t", instanceUrl, id: "i", issuedAt: 1 }));
-      const metrics = createMetrics({ collectDefaults: false });
-      const client = new SalesforceClient({
+      return new SalesforceClient({
         auth: { loginUrl: instanceUrl, clientId: "c", clientSecret: "s" },
         apiVersion: "62.0",
         tokenCache,
         logger: silentLogger,
-        metrics,
+        ...(metrics ? { metrics } : {}),
       });
+    };
+
+    it("a reset connection on the upsert is retryable and counted as network_error", async () => {
+      const metrics = createMetrics({ collectDefaults: false });
+      const client = await clientOfInstance(metrics);
       nock(instanceUrl)
         .patch("/services/data/v62.0/composite/sobjects/Stripe_Customer__c/Stripe_Customer_Id__c")
         .replyWithError(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
@@ -335,15 +339,7 @@ describe("Salesforce client against the emulator", () => {
     });
 
     it("reads a record error spelled errorCode (as other REST errors are) like one spelled statusCode", async () => {
-      const instanceUrl = "https://acme.my.example.test";
-      const tokenCache = new InMemoryTokenCache();
-      await tokenCache.getToken(async () => ({ accessToken: "t", instanceUrl, id: "i", issuedAt: 1 }));
-      const client = new SalesforceClient({
-        auth: { loginUrl: instanceUrl, clientId: "c", clientSecret: "s" },
-        apiVersion: "62.0",
-        tokenCache,
-        logger: silentLogger,
-      });
+      const client = await clientOfInstance();
       nock(instanceUrl)
         .patch("/services/data/v62.0/composite/sobjects/Stripe_Customer__c/Stripe_Customer_Id__c")
         .reply(200, [
@@ -360,15 +356,7 @@ describe("Salesforce client against the emulator", () => {
     });
 
     it("a peer that refuses describes inside Composite: each object is described on its own instead", async () => {
-      const instanceUrl = "https://acme.my.example.test";
-      const tokenCache = new InMemoryTokenCache();
-      await tokenCache.getToken(async () => ({ accessToken: "t", instanceUrl, id: "i", issuedAt: 1 }));
-      const client = new SalesforceClient({
-        auth: { loginUrl: instanceUrl, clientId: "c", clientSecret: "s" },
-        apiVersion: "62.0",
-        tokenCache,
-        logger: silentLogger,
-      });
+      const client = await clientOfInstance();
       const fields = [
         {
           name: "Stripe_Customer_Id__c",
