@@ -265,6 +265,29 @@ describe("worker: SQS consumer", function () {
     expect(await queueDepth(sqs, queueUrl)).to.deep.equal({ visible: 0, inFlight: 0 });
   });
 
+  it("on stop, lets the long polls in flight answer and gives back what they bring, instead of losing it to a cut poll", async () => {
+    const { queueUrl, dlqUrl } = await queueWithDlq();
+    const syncer = new ScriptedSyncer();
+    // A visibility timeout far beyond the test: a message handed to a poll nobody reads stays hidden.
+    const worker = await startWorker({
+      queueUrl,
+      dlqUrl,
+      syncer,
+      config: testWorkerConfig({ waitTimeSeconds: 5, visibilityTimeoutSeconds: 600 }),
+    });
+    await waitFor(async () => worker.isRunning(), 10000, "the worker to receive");
+    // Let the long polls reach the queue server and wait there on the empty queue.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stopping = worker.stop();
+    await sendEvent(sqs, queueUrl, customerUpdated("evt_during_stop"));
+    await stopping;
+    expect(syncer.attemptsOf("evt_during_stop"), "a stopping worker starts no new work").to.equal(0);
+    const [again] = await receiveMessages(sqs, queueUrl, 1, 5000);
+    expect(again?.MessageAttributes?.event_id?.StringValue, "the message is visible again at once").to.equal(
+      "evt_during_stop",
+    );
+  });
+
   it("on stop, leaves a write still running to its visibility timeout instead of releasing it", async () => {
     const { queueUrl, dlqUrl } = await queueWithDlq();
     const never = gate();

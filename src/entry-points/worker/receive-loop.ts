@@ -19,9 +19,15 @@ export interface ReceiveLoopsOptions {
   metrics: Metrics;
   /** Back-pressure: true while there is room for one more receive's messages. */
   hasRoom(): boolean;
-  /** Takes the messages of one receive (an empty answer too: the queue has nothing for now). */
+  /**
+   * Takes the messages of one receive (an empty answer too: the queue has nothing for now),
+   * including a long poll that answers after `stop()` began: the taker gives those back.
+   */
   onMessages(messages: Message[]): void;
 }
+
+/** Beyond its wait time, how long a long poll in flight at stop may take to answer before it is cut. */
+const POLL_ANSWER_SLACK_MS = 5_000;
 
 /** Longest wait between failed receives, ms. */
 const MAX_RECEIVE_BACKOFF_MS = 20_000;
@@ -29,9 +35,17 @@ const MAX_RECEIVE_BACKOFF_MS = 20_000;
 /**
  * `concurrency` long-poll loops on one queue. A loop receives only while `hasRoom()` holds and
  * otherwise sleeps until `wake()`; a failed receive is retried after a doubling pause.
+ *
+ * Stopping lets the long polls in flight answer rather than aborting them: SQS may already have
+ * given messages to a poll whose connection the client closed, and those stay invisible for the
+ * whole visibility timeout with no consumer to hand them back (measured: a restarted worker's
+ * backlog waited 60 s on them). Only a poll still silent after its wait time and some slack is cut.
  */
 export class ReceiveLoops {
+  /** Cuts the long polls in flight: only for a poll that outlived its wait time at stop. */
   private abort = new AbortController();
+  /** Ends the pauses between failed receives at once on stop. */
+  private pause = new AbortController();
   private loops: Promise<void>[] = [];
   private running = false;
   private waiters: (() => void)[] = [];
@@ -43,6 +57,7 @@ export class ReceiveLoops {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    this.pause = new AbortController();
     this.loops = Array.from({ length: this.options.concurrency }, (_, i) => this.loop(i));
   }
 
@@ -53,12 +68,36 @@ export class ReceiveLoops {
     for (const resume of waiters) resume();
   }
 
-  /** Aborts the long polls; resolves once every loop ended or `boundMs` passed. */
+  /**
+   * Starts no more receives and waits for the long polls in flight to answer (their messages go to
+   * `onMessages`), for at most their wait time plus slack, or `boundMs` if shorter; then cuts any
+   * poll still open. Resolves once every loop ended.
+   */
   async stop(boundMs: number): Promise<void> {
     this.running = false;
-    this.abort.abort();
+    this.pause.abort();
     this.wake();
-    await Promise.race([Promise.all(this.loops), sleep(this.options.clock, boundMs)]);
+    const pollBoundMs = Math.min(boundMs, this.options.waitTimeSeconds * 1000 + POLL_ANSWER_SLACK_MS);
+    const ended = Promise.all(this.loops);
+    const answered = await this.within(ended, pollBoundMs);
+    if (!answered) {
+      this.options.logger.warn("a long poll did not answer in time at stop; cutting it", { pollBoundMs });
+      this.abort.abort();
+      await this.within(ended, 1000);
+    }
+  }
+
+  /** True when `work` settles within `ms`; the timer is cancelled either way. */
+  private async within(work: Promise<unknown>, ms: number): Promise<boolean> {
+    const timer = new AbortController();
+    try {
+      return await Promise.race([
+        work.then(() => true),
+        sleep(this.options.clock, ms, timer.signal).then(() => false),
+      ]);
+    } finally {
+      timer.abort();
+    }
   }
 
   private async loop(loop: number): Promise<void> {
@@ -96,7 +135,7 @@ export class ReceiveLoops {
           error: describeError(error),
           retryInMs: waitMs,
         });
-        await sleep(options.clock, waitMs, this.abort.signal);
+        await sleep(options.clock, waitMs, this.pause.signal);
         continue;
       }
       options.metrics.receiveBatchSize.observe(messages.length);

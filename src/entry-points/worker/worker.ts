@@ -108,6 +108,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const lanes = config.lanes;
   const maxHeld = 2 * lanes * groupSize + config.concurrency * config.batchSize;
   let heldCount = 0;
+  /** Releases of messages that long polls brought after stop began. */
+  const lateReleases: Promise<void>[] = [];
   /** Messages held back while paused. */
   const parked = new Set<HeldMessage>();
   /** Messages waiting for a quick retry, with their timers. */
@@ -181,7 +183,18 @@ export function createWorker(options: WorkerOptions): Worker {
     onMessages: (messages) => {
       const held = hold(messages);
       if (state !== "running") {
-        void release(held);
+        // A long poll that answered after stop began: give its messages back now, not after their
+        // visibility timeout (stop waits for these releases).
+        lateReleases.push(
+          release(held).catch((error: unknown) => {
+            logger.warn(
+              "giving back messages received at stop failed; they return after their visibility timeout",
+              {
+                error: describeError(error),
+              },
+            );
+          }),
+        );
         return;
       }
       // Messages on their way: keep filling the group (within the window after each receive and the
@@ -303,9 +316,10 @@ export function createWorker(options: WorkerOptions): Worker {
         logger.warn("shutdown budget spent; leaving unfinished messages to their visibility timeout", {
           unfinished: unfinished.length,
         });
-      heartbeat.stop();
-      // Loops end once their long poll is aborted; a receive stuck on SQS must not hold the exit.
+      // The long polls in flight answer (bounded); what they brought goes back to the queue.
       await receiving;
+      await Promise.all(lateReleases.splice(0));
+      heartbeat.stop();
       state = "idle";
       logger.info("worker stopped", { drainedInMs: clock.now() - startedAt, unfinished: unfinished.length });
     },
