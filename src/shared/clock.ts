@@ -47,6 +47,16 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
   });
 }
 
+/** True when `work` settles within `ms` on `clock`, false otherwise; the timer is cancelled either way. */
+export async function settlesWithin(clock: Clock, work: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([work.then(() => true), sleep(clock, ms, timer.signal).then(() => false)]);
+  } finally {
+    timer.abort();
+  }
+}
+
 /** Calls `tick` every `ms` until the returned timer is cancelled; a tick never overlaps the previous one. */
 export function every(clock: Clock, ms: number, tick: () => Promise<void> | void): Timer {
   let current: Timer | undefined;

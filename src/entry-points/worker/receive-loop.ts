@@ -1,5 +1,5 @@
 import { ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { sleep, type Clock } from "../../shared/clock.js";
+import { settlesWithin, sleep, type Clock } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
 import { describeError } from "./describe-error.js";
@@ -79,24 +79,11 @@ export class ReceiveLoops {
     this.wake();
     const pollBoundMs = Math.min(boundMs, this.options.waitTimeSeconds * 1000 + POLL_ANSWER_SLACK_MS);
     const ended = Promise.all(this.loops);
-    const answered = await this.within(ended, pollBoundMs);
+    const answered = await settlesWithin(this.options.clock, ended, pollBoundMs);
     if (!answered) {
       this.options.logger.warn("a long poll did not answer in time at stop; cutting it", { pollBoundMs });
       this.abort.abort();
-      await this.within(ended, 1000);
-    }
-  }
-
-  /** True when `work` settles within `ms`; the timer is cancelled either way. */
-  private async within(work: Promise<unknown>, ms: number): Promise<boolean> {
-    const timer = new AbortController();
-    try {
-      return await Promise.race([
-        work.then(() => true),
-        sleep(this.options.clock, ms, timer.signal).then(() => false),
-      ]);
-    } finally {
-      timer.abort();
+      await settlesWithin(this.options.clock, ended, 1000);
     }
   }
 

@@ -2,7 +2,7 @@ import type { Message, SQSClient } from "@aws-sdk/client-sqs";
 import type { AppConfig } from "../../config/config.js";
 import type { EventBridgeTrust } from "../../domain/ingest/eventbridge-envelope.js";
 import type { EventSyncer } from "../../domain/sync/sync-events.js";
-import { every, sleep, systemClock, type Clock, type Timer } from "../../shared/clock.js";
+import { every, settlesWithin, sleep, systemClock, type Clock, type Timer } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
 import type { WorkState } from "../health/health-router.js";
@@ -302,10 +302,11 @@ export function createWorker(options: WorkerOptions): Worker {
       parked.clear();
       retrying.clear();
       await release(waiting);
-      const finished = await Promise.race([
-        scheduler.whenIdle().then(() => true),
-        sleep(clock, drainBudgetMs(config.shutdownTimeoutSeconds)).then(() => false),
-      ]);
+      const finished = await settlesWithin(
+        clock,
+        scheduler.whenIdle(),
+        drainBudgetMs(config.shutdownTimeoutSeconds),
+      );
       // A write still running may yet land: releasing its message would let another consumer
       // write the same record meanwhile, and this late write could land last. Its message is left
       // to come back after its visibility timeout, as after a SIGKILL. Messages its group kept
