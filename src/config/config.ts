@@ -40,7 +40,7 @@ const environmentSchema = z.object({
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: positiveInt(300),
   WEBHOOK_BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
   WEB_DRAIN_DELAY_SECONDS: z.coerce.number().int().min(0).max(120).default(0),
-  ENQUEUE_BATCH_WINDOW_MS: z.coerce.number().min(0).max(50).default(2),
+  ENQUEUE_BATCH_WINDOW_MS: z.coerce.number().min(0).max(50).default(0),
   STRIPE_API_KEY: optionalString,
   STRIPE_API_BASE: optionalUrl,
   STRIPE_READS_PER_SECOND: z.coerce.number().positive().max(1000).optional(),

@@ -25,18 +25,22 @@ function heldSender() {
   return { calls, send };
 }
 
+/** A batcher sending through `sender`, with the given window. */
+const batcherOf = (sender: ReturnType<typeof heldSender>, windowMs: number) =>
+  new SqsEnqueueBatcher({
+    send: sender.send,
+    queueUrl: "http://sqs/q",
+    maxMessageBytes: async () => 262_144,
+    metrics: createMetrics({ collectDefaults: false }),
+    windowMs,
+  });
+
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the enqueue batcher under load", () => {
   it("a lone message leaves when its window ends", async () => {
     const sender = heldSender();
-    const batcher = new SqsEnqueueBatcher({
-      send: sender.send,
-      queueUrl: "http://sqs/q",
-      maxMessageBytes: async () => 262_144,
-      metrics: createMetrics({ collectDefaults: false }),
-      windowMs: 1,
-    });
+    const batcher = batcherOf(sender, 1);
     const done = batcher.enqueue(message(1));
     await tick(20);
     expect(sender.calls).to.have.length(1);
@@ -44,15 +48,23 @@ describe("the enqueue batcher under load", () => {
     await done;
   });
 
+  it("with a window of 0, messages of the same turn share a call that leaves without a timer", async () => {
+    const sender = heldSender();
+    const batcher = batcherOf(sender, 0);
+    const settled = [1, 2, 3].map((i) => batcher.enqueue(message(i)));
+    expect(sender.calls, "nothing sent within the turn").to.have.length(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sender.calls.map((c) => c.entries.length)).to.deep.equal([3]);
+    settled.push(batcher.enqueue(message(4)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sender.calls.map((c) => c.entries.length)).to.deep.equal([3, 1]);
+    for (const call of sender.calls) call.answer();
+    await Promise.all(settled);
+  });
+
   it("while two calls are in flight, a partial batch keeps filling until one of them returns", async () => {
     const sender = heldSender();
-    const batcher = new SqsEnqueueBatcher({
-      send: sender.send,
-      queueUrl: "http://sqs/q",
-      maxMessageBytes: async () => 262_144,
-      metrics: createMetrics({ collectDefaults: false }),
-      windowMs: 1,
-    });
+    const batcher = batcherOf(sender, 1);
     const settled: Promise<void>[] = [];
     settled.push(batcher.enqueue(message(1)));
     await tick(20);

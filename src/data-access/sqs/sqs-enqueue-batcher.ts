@@ -19,7 +19,10 @@ export interface EnqueueBatcherOptions {
   /** The queue's MaximumMessageSize, cached (see queue-size-limit.ts). */
   maxMessageBytes: () => Promise<number>;
   metrics: Metrics;
-  /** Longest a message waits for companions before its batch is sent (default 2 ms). */
+  /**
+   * Longest a message waits for companions before its batch is sent, in ms; 0 (the default) sends it
+   * once the requests that arrived with it have been read (the event loop's check phase).
+   */
   windowMs?: number;
   /** Upper bound of one batch's payload in bytes (default 256 KiB). */
   maxBatchBytes?: number;
@@ -40,7 +43,7 @@ interface Pending {
 
 /**
  * Coalesces concurrent enqueues into SendMessageBatch calls. A batch leaves when it has 10
- * messages, when the next one would pass the byte bound, or `windowMs` after its first message,
+ * messages, when the next one would pass the byte bound, or when its window ends (see `windowMs`),
  * so a lone request is held back by at most that window. Each caller's promise settles with its
  * own entry's result: a partial batch failure fails only the requests whose messages failed.
  */
@@ -49,13 +52,13 @@ export class SqsEnqueueBatcher implements EventQueue {
   private readonly isFifo: boolean;
   private pending: Pending[] = [];
   private pendingBytes = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** The window of the pending batch ended while too many calls were in flight. */
   private isWindowOver = false;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(options: EnqueueBatcherOptions) {
-    this.options = { windowMs: 2, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, maxPartialInFlight: 2, ...options };
+    this.options = { windowMs: 0, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, maxPartialInFlight: 2, ...options };
     this.isFifo = options.queueUrl.endsWith(".fifo");
   }
 
@@ -71,7 +74,10 @@ export class SqsEnqueueBatcher implements EventQueue {
       this.pendingBytes += bytes;
       if (this.pending.length >= MAX_ENTRIES) this.flush();
       else if (this.timer === undefined && !this.isWindowOver)
-        this.timer = setTimeout(() => this.onWindowEnd(), this.options.windowMs);
+        this.timer =
+          this.options.windowMs === 0
+            ? setImmediate(() => this.onWindowEnd())
+            : setTimeout(() => this.onWindowEnd(), this.options.windowMs);
     });
   }
 
@@ -88,7 +94,8 @@ export class SqsEnqueueBatcher implements EventQueue {
   }
 
   private flush(): void {
-    clearTimeout(this.timer);
+    if (this.options.windowMs === 0) clearImmediate(this.timer as NodeJS.Immediate | undefined);
+    else clearTimeout(this.timer as NodeJS.Timeout | undefined);
     this.timer = undefined;
     this.isWindowOver = false;
     if (this.pending.length === 0) return;

@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { promisify } from "node:util";
 import { gunzipSync, gzip } from "node:zlib";
 
@@ -58,7 +59,7 @@ export interface SlimEnvelopeFields {
 export interface EncodeInput {
   /** The verified body as received, byte for byte. */
   raw: Buffer;
-  /** The same body decoded as UTF-8. */
+  /** The same body decoded as UTF-8, which parsed as JSON. */
   json: string;
   envelope: SlimEnvelopeFields;
   correlationId: string;
@@ -119,7 +120,9 @@ export async function encodeEventMessage(input: EncodeInput): Promise<EncodedMes
     ...input.traceAttributes,
   };
   const baseBytes = attributeBytes(base);
-  const body = escapeForQueue(input.json);
+  // JSON that parsed holds raw control characters only as whitespace between tokens (RFC 8259 §2,
+  // §7), all of which SQS accepts: an all-ASCII body needs no scan.
+  const body = isAscii(input.raw) ? input.json : escapeForQueue(input.json);
   const bodyBytes = body === input.json ? input.raw.length : Buffer.byteLength(body);
   if (bodyBytes + baseBytes <= input.maxMessageBytes)
     return { body, attributes: base, sizeBytes: bodyBytes + baseBytes, format: undefined };
