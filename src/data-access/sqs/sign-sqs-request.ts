@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHmac, hash } from "node:crypto";
 
 /** AWS credentials as the SDK's credential chain resolves them (IRSA, environment, profiles). */
 export interface AwsCredentials {
@@ -14,20 +14,17 @@ export interface SqsPost {
   host: string;
   /** The request path, `/` for SQS's JSON protocol. */
   path: string;
-  /** Headers to sign and send, lower-case names; the signer adds host, x-amz-date and the token. */
+  /** Headers to sign and send, with lower-case names; the signer adds host, x-amz-date and the token. */
   headers: Record<string, string>;
   body: Buffer;
 }
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 
-/** `20261201T193000Z` and `20261201` for a date. */
-function amzDates(date: Date): { dateTime: string; day: string } {
-  const dateTime = date
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d{3}/, "");
-  return { dateTime, day: dateTime.slice(0, 8) };
+/** `20261201T193000Z` for a date. */
+function amzDateTime(date: Date): string {
+  const iso = date.toISOString(); // 2026-12-01T19:30:00.000Z
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
 }
 
 /** A path's canonical form: each segment URI-encoded as SigV4 asks (RFC 3986 unreserved kept). */
@@ -60,27 +57,22 @@ export class SqsRequestSigner {
 
   /** The headers to send: `headers` plus host, x-amz-date, the session token, and authorization. */
   sign(request: SqsPost, credentials: AwsCredentials, date = new Date()): Record<string, string> {
-    const { dateTime, day } = amzDates(date);
+    const dateTime = amzDateTime(date);
+    const day = dateTime.slice(0, 8);
     const headers: Record<string, string> = {
       ...request.headers,
       host: request.host,
       "x-amz-date": dateTime,
     };
     if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
-    const names = Object.keys(headers)
-      .map((name) => name.toLowerCase())
-      .sort();
-    const lowerCased = Object.fromEntries(
-      Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
-    );
+    const names = Object.keys(headers).sort();
     let canonicalHeaders = "";
-    for (const name of names)
-      canonicalHeaders += `${name}:${lowerCased[name]!.trim().replace(/\s+/g, " ")}\n`;
+    for (const name of names) canonicalHeaders += `${name}:${headers[name]!.trim().replace(/\s+/g, " ")}\n`;
     const signedHeaders = names.join(";");
-    const payloadHash = createHash("sha256").update(request.body).digest("hex");
+    const payloadHash = hash("sha256", request.body, "hex");
     const canonicalRequest = `POST\n${canonicalPath(request.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
     const scope = `${day}/${this.region}/${this.service}/aws4_request`;
-    const stringToSign = `${ALGORITHM}\n${dateTime}\n${scope}\n${createHash("sha256").update(canonicalRequest).digest("hex")}`;
+    const stringToSign = `${ALGORITHM}\n${dateTime}\n${scope}\n${hash("sha256", canonicalRequest, "hex")}`;
     const signature = createHmac("sha256", this.signingKey(credentials.secretAccessKey, day))
       .update(stringToSign)
       .digest("hex");
