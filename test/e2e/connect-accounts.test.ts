@@ -146,6 +146,16 @@ describe("end to end: Stripe Connect accounts", function () {
     expect(standIn.requests().every((r) => r.stripeAccount === ACCOUNT)).to.equal(true);
   });
 
+  it("a connected account's thin event posted to the webhook (a webhook event destination) lands the same way", async () => {
+    pipeline = await startPipeline(infra, { env: env() });
+    standIn.seed(loadEvent("customer.updated").data.object, { account: ACCOUNT });
+    await pipeline.sendEvent(loadThinEvent("v1.customer.updated", { context: ACCOUNT }));
+    const customer = await pipeline.waitForRecord("Stripe_Customer__c", CUSTOMER);
+    expect(customer).to.include({ Name: "Jenny Rosen", Stripe_Account_Id__c: ACCOUNT });
+    expect(standIn.requests().every((r) => r.stripeAccount === ACCOUNT)).to.equal(true);
+    expect(await pipeline.dlqMessages()).to.have.length(0);
+  });
+
   it("in an org without Stripe_Account_Id__c, Connect events still land, without it, and a metric counts them", async () => {
     pipeline = await startPipeline(infra, { workers: 0 });
     for (const object of ["Stripe_Customer__c", "Stripe_Subscription__c", "Payment_Transaction__c"])

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ReceiveMessageCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createSqsClient } from "../../src/data-access/sqs/create-sqs-client.js";
 import type { Metrics } from "../../src/shared/metrics.js";
+import { loadThinEvent } from "../support/eventbridge.js";
 import { startSqsServer, type SqsServer } from "../support/sqs-server.js";
 import { makeEvent, signPayload } from "../support/signing.js";
 import { startTestWebhook, type TestWebhook } from "./support/test-webhook.js";
@@ -151,6 +152,34 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
     const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET) });
     expect(response.status).to.equal(200);
     expect(response.json.outcome).to.equal("ignored");
+    expect(await receiveAll()).to.have.length(0);
+  });
+
+  it("queues a thin event (event destination, v2.core.event) of a synced type as signed, by the type it stands for", async () => {
+    const payload = JSON.stringify(loadThinEvent("v1.customer.updated"), null, 2);
+    const response = await post(payload, { "stripe-signature": signPayload(payload, SECRET) });
+    expect(response.status).to.equal(200);
+    expect(response.json.outcome).to.equal("accepted");
+    const [message, ...others] = await receiveAll();
+    expect(others).to.have.length(0);
+    expect(message?.Body).to.equal(payload);
+    expect(message?.MessageAttributes?.event_type?.StringValue).to.equal("customer.updated");
+    expect(message?.MessageAttributes?.event_id?.StringValue).to.equal(
+      "evt_test_65RfThinCus0001Qx4ABcDeFgHiJkLmNoPqRsTuVwXyZ",
+    );
+  });
+
+  it("acknowledges a thin event of a type not synced with 200, and refuses one without its created with 400", async () => {
+    const meter = JSON.stringify(
+      loadThinEvent("v1.customer.updated", { type: "v1.billing.meter.error_report_triggered" }),
+    );
+    const ignored = await post(meter, { "stripe-signature": signPayload(meter, SECRET) });
+    expect(ignored.status).to.equal(200);
+    expect(ignored.json.outcome).to.equal("ignored");
+    const broken = JSON.stringify(loadThinEvent("v1.customer.updated", { created: 1735693200 }));
+    const refused = await post(broken, { "stripe-signature": signPayload(broken, SECRET) });
+    expect(refused.status).to.equal(400);
+    expect(String(refused.json.message)).to.include("ISO 8601 created");
     expect(await receiveAll()).to.have.length(0);
   });
 

@@ -1,5 +1,6 @@
 import { BadRequestError } from "../../shared/errors.js";
 import type { SlimEnvelopeFields } from "./queue-message-codec.js";
+import { eventOfThin, isThinEvent } from "./thin-event.js";
 
 /** The fields of an event the ingest path needs; the whole body travels unchanged. */
 export interface IncomingEvent extends SlimEnvelopeFields {
@@ -19,7 +20,32 @@ function customerOf(object: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-/** Parses a verified body and checks the minimal event shape (`id`, `type`, `created`, `data.object`). */
+/**
+ * The fields of a thin event (an event destination with `event_payload: thin`), by the snapshot event
+ * it stands for: its type (`v1.customer.updated` -> `customer.updated`) and related object. The body
+ * travels as is; the worker reads the object from Stripe (thin-event.ts).
+ */
+function incomingThinEvent(value: Record<string, unknown>): IncomingEvent {
+  const thin = eventOfThin(value);
+  if ("problem" in thin) throw new BadRequestError(`not a Stripe thin event: ${thin.problem}`);
+  const { event } = thin;
+  return {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    livemode: event.livemode,
+    account: event.account,
+    apiVersion: undefined,
+    customerId: event.data.object.object === "customer" ? stringOr(event.data.object.id) : undefined,
+    objectId: stringOr(event.data.object.id),
+    objectKind: stringOr(event.data.object.object),
+  };
+}
+
+/**
+ * Parses a verified body and checks the minimal event shape (`id`, `type`, `created`, `data.object`),
+ * or a thin event's (`object: "v2.core.event"`, `id`, `type`, an ISO `created`).
+ */
 export function parseStripeEvent(json: string): IncomingEvent {
   let body: unknown;
   try {
@@ -29,6 +55,7 @@ export function parseStripeEvent(json: string): IncomingEvent {
   }
   if (!body || typeof body !== "object" || Array.isArray(body))
     throw new BadRequestError("the body is not a JSON object");
+  if (isThinEvent(body)) return incomingThinEvent(body);
   const event = body as Record<string, unknown>;
   const problems: string[] = [];
   if (typeof event.id !== "string" || event.id === "") problems.push("id must be a non-empty string");

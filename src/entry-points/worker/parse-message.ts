@@ -55,7 +55,7 @@ function readEnvelopeBody(value: Record<string, unknown>, trust: EventBridgeTrus
 
 /**
  * Reads a message body as the queue carries it, never throwing: one of the web role's forms (by
- * its `body_format` attribute, see queue-message-codec.ts), or an EventBridge envelope, told from
+ * its `body_format` attribute, see queue-message-codec.ts; a snapshot or a thin event), or an EventBridge envelope, told from
  * the body itself since EventBridge sets no attributes, accepted only from `trust`'s sources and
  * AWS accounts.
  */
@@ -73,6 +73,12 @@ export function readMessageBody(
     return unparseable("webhook", `body is not JSON: ${(error as Error).message}`);
   }
   if (isEventBridgeEnvelope(value)) return readEnvelopeBody(value, trust);
+  // A thin event posted to the webhook by an event destination of type webhook.
+  if (isThinEvent(value)) {
+    const thin = eventOfThin(value);
+    if ("problem" in thin) return unparseable("webhook", thin.problem);
+    return { origin: "webhook", event: thin.event, needsObject: true, isThin: true };
+  }
   if (!isStripeEvent(value))
     return unparseable("webhook", "body is not a Stripe event (needs id, type, created, data.object)");
   return { origin: "webhook", event: value, needsObject: decoded.needsObject, isThin: false };
