@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 /** Every Prometheus metric the service exposes, registered on one registry per process. */
 export interface Metrics {
   registry: Registry;
-  /** Webhook requests by Stripe event type and outcome (accepted, ignored, invalid_signature, bad_request, too_large, enqueue_failed). */
+  /** Webhook requests by Stripe event type and outcome (accepted, ignored, invalid_signature, bad_request, too_large, incomplete_body, enqueue_failed, enqueue_rejected). */
   webhooks: Counter<"event_type" | "outcome">;
   /** Webhook request duration in seconds, by outcome. */
   webhookDuration: Histogram<"outcome">;

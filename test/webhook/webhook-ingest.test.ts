@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { expect } from "chai";
 import { ReceiveMessageCommand, SetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { createSqsClient } from "../../src/data-access/sqs/create-sqs-client.js";
@@ -181,6 +182,28 @@ describe("POST /webhook/stripe against a real SQS-compatible server", () => {
     expect(refused.status).to.equal(400);
     expect(String(refused.json.message)).to.include("ISO 8601 created");
     expect(await receiveAll()).to.have.length(0);
+  });
+
+  it("counts a client that closes before its whole body arrived, queues nothing, and keeps serving", async () => {
+    const payload = JSON.stringify(makeEvent("customer.updated", { id: "cus_cut", object: "customer" }));
+    const before = await web.count("incomplete_body");
+    const { port } = new URL(baseUrl);
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write(
+      `POST /webhook/stripe HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Stripe-Signature: ${signPayload(payload, SECRET)}\r\nContent-Length: ${payload.length}\r\n\r\n` +
+        payload.slice(0, 40),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    for (let i = 0; i < 50 && (await web.count("incomplete_body")) === before; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await web.count("incomplete_body")).to.equal(before + 1);
+    expect(await receiveAll()).to.have.length(0);
+    const next = JSON.stringify(makeEvent("customer.updated", { id: "cus_after_cut", object: "customer" }));
+    expect((await post(next, { "stripe-signature": signPayload(next, SECRET) })).status).to.equal(200);
+    expect(await receiveAll()).to.have.length(1);
   });
 
   it("coalesces concurrent requests into SendMessageBatch calls and every request still gets its 200", async () => {

@@ -6,7 +6,7 @@ import type { Logger } from "../../shared/logger.js";
 import type { Metrics } from "../../shared/metrics.js";
 import { createAccessLogWriter, type AccessLogWriter } from "./access-log.js";
 import { correlationIdOf } from "./correlation-id.js";
-import { BodyTooLargeError, readRawBody } from "./read-raw-body.js";
+import { BodyTooLargeError, IncompleteBodyError, readRawBody } from "./read-raw-body.js";
 import type { WebhookRequestTracer } from "./webhook-request-tracer.js";
 
 /** Where Stripe posts events. */
@@ -49,6 +49,14 @@ function answerToError(
       body: { error: "payload_too_large", message: error.message },
       headers: { Connection: "close" },
       outcome: "too_large",
+    };
+  // Nobody reads this answer: the access line and the metric say what happened, no error is logged.
+  if (error instanceof IncompleteBodyError)
+    return {
+      status: 400,
+      body: { error: "incomplete_body", message: error.message },
+      headers: { Connection: "close" },
+      outcome: "incomplete_body",
     };
   if (error instanceof StripeSignatureError)
     return {
