@@ -146,6 +146,42 @@ describe("keep-alive HTTP client of the SQS sender (real servers on loopback)", 
     expect(connections).to.equal(2);
   });
 
+  it("sends again on a new connection, not another pooled one, when two kept-alive ones went stale", async () => {
+    let connections = 0;
+    // Every connection answers once, then closes as its second request arrives.
+    const server = createNetServer((socket) => {
+      connections++;
+      let requests = 0;
+      socket.on("data", () => {
+        if (++requests === 2) socket.destroy();
+        else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    track(server);
+    const origin = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const client = track(createKeepAliveHttpClient({ origin }));
+    await Promise.all([post(client), post(client)]);
+    expect(connections, "two connections pooled").to.equal(2);
+    expect((await post(client)).body.toString()).to.equal("ok");
+    expect(connections).to.equal(3);
+  });
+
+  it("never reuses a connection on which bytes arrived while it was idle", async () => {
+    const sockets: Socket[] = [];
+    const { server, origin, connections } = await startServer((request, _body, response) => {
+      sockets.push(request.socket);
+      response.end("ok");
+    });
+    track(server);
+    const client = track(createKeepAliveHttpClient({ origin: origin() }));
+    await post(client);
+    sockets[0]!.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await post(client)).body.toString()).to.equal("ok");
+    expect(connections()).to.equal(2);
+  });
+
   it("queues calls beyond maxSockets on the connections it has", async () => {
     const { server, origin, connections } = await startServer((_request, body, response) =>
       setTimeout(() => response.end(body), 10),
@@ -178,23 +214,33 @@ describe("keep-alive HTTP client of the SQS sender (real servers on loopback)", 
     expect(failure).to.be.instanceOf(HttpTransportError).and.include({ code: "ECONNREFUSED" });
   });
 
-  it("skips an interim 100 answer, reads an answer framed by the connection's end, and refuses garbage", async () => {
+  it("skips an interim 100 answer, reads an answer framed by the connection's end, and refuses malformed ones", async () => {
     const interim = await startRawServer((socket) =>
       socket.write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
     );
     const untilClose = await startRawServer((socket) => socket.end("HTTP/1.0 200 OK\r\n\r\nall of it"));
     const garbage = await startRawServer((socket) => socket.write("SSH-2.0-OpenSSH\r\n\r\n"));
-    for (const { server } of [interim, untilClose, garbage]) track(server);
+    const badChunk = await startRawServer((socket) =>
+      socket.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n"),
+    );
+    const twoLengths = await startRawServer((socket) =>
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!"),
+    );
+    for (const { server } of [interim, untilClose, garbage, badChunk, twoLengths]) track(server);
     expect(
       (await post(track(createKeepAliveHttpClient({ origin: interim.origin })))).body.toString(),
     ).to.equal("ok");
     expect(
       (await post(track(createKeepAliveHttpClient({ origin: untilClose.origin })))).body.toString(),
     ).to.equal("all of it");
-    const failure = await post(track(createKeepAliveHttpClient({ origin: garbage.origin }))).catch(
-      (error: unknown) => error,
-    );
-    expect(failure).to.be.instanceOf(HttpTransportError).and.include({ code: "MalformedAnswer" });
+    for (const { origin } of [garbage, badChunk, twoLengths]) {
+      const failure = await post(track(createKeepAliveHttpClient({ origin }))).catch(
+        (error: unknown) => error,
+      );
+      expect(failure, origin.port)
+        .to.be.instanceOf(HttpTransportError)
+        .and.include({ code: "MalformedAnswer" });
+    }
   });
 
   it("speaks HTTPS, checking the server's certificate", async function () {

@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import nock from "nock";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -105,5 +107,96 @@ describe("SendMessageBatch signed by hand, with no SQS listening", () => {
     expect(failure).to.include({ code: "ECONNREFUSED", isRetryable: true });
     // Reported, not asserted: the backoff between the three attempts.
     console.log(`      (three attempts took ${(performance.now() - started).toFixed(0)} ms)`);
+  });
+});
+
+/** A real HTTP server on loopback answering each call with `answer`, and what it was sent. */
+async function startSqsStandIn(
+  answer: (call: number, request: IncomingMessage, response: ServerResponse) => void,
+) {
+  const requests: IncomingMessage[] = [];
+  const server = createServer((request, response) => {
+    requests.push(request);
+    request.resume();
+    request.on("end", () => answer(requests.length, request, response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const sqs = new SQSClient({
+    region: "eu-west-1",
+    endpoint,
+    credentials: { accessKeyId: "a", secretAccessKey: "b" },
+  });
+  return { requests, sqs, queueUrl: `${endpoint}/000000000000/q`, close: () => server.close() };
+}
+
+describe("SendMessageBatch signed by hand, against answers SQS gives rarely (a real server on loopback)", () => {
+  it("signs again with the server's time after a refusal for a skewed clock, and keeps the correction", async () => {
+    const serverNow = Date.now() + 60 * 60 * 1000;
+    const standIn = await startSqsStandIn((call, _request, response) => {
+      response.setHeader("date", new Date(serverNow).toUTCString());
+      response.setHeader("content-type", "application/x-amz-json-1.0");
+      if (call === 1) {
+        response.statusCode = 400;
+        response.end('{"__type":"com.amazonaws.sqs#SignatureDoesNotMatch","message":"Signature expired"}');
+      } else response.end('{"Successful":[{"Id":"m0","MessageId":"1"}]}');
+    });
+    try {
+      const answer = await signedBatchSender({ sqs: standIn.sqs, queueUrl: standIn.queueUrl })([ENTRY]);
+      expect(answer.succeeded.has("m0")).to.equal(true);
+      // x-amz-date (20261201T193005Z) of each attempt, in ms since the epoch.
+      const signedAt = standIn.requests.map((r) =>
+        Date.parse(
+          String(r.headers["x-amz-date"]).replace(
+            /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/,
+            "$1-$2-$3T$4:$5:$6Z",
+          ),
+        ),
+      );
+      expect(Math.abs(signedAt[0]! - Date.now()), "first: the local clock").to.be.lessThan(5 * 60 * 1000);
+      expect(Math.abs(signedAt[1]! - serverNow), "second: the server's").to.be.lessThan(5 * 60 * 1000);
+      expect(standIn.sqs.config.systemClockOffset).to.be.greaterThan(50 * 60 * 1000);
+    } finally {
+      standIn.close();
+    }
+  });
+
+  it("retries a 429 whose body is not JSON, and names an error whose type carries a suffix", async () => {
+    const standIn = await startSqsStandIn((call, _request, response) => {
+      if (call === 1) {
+        response.statusCode = 429;
+        response.end("Too Many Requests");
+      } else {
+        response.statusCode = 400;
+        response.end(
+          '{"__type":"com.amazonaws.sqs#QueueDoesNotExist:http://internal/doc","message":"no queue"}',
+        );
+      }
+    });
+    try {
+      const failure = await signedBatchSender({ sqs: standIn.sqs, queueUrl: standIn.queueUrl })([
+        ENTRY,
+      ]).catch((error: unknown) => error);
+      expect(standIn.requests).to.have.length(2);
+      expect(failure).to.include({ code: "QueueDoesNotExist", isRetryable: false });
+    } finally {
+      standIn.close();
+    }
+  });
+
+  it("gives up at its deadline, even when a single attempt could wait longer", async () => {
+    const standIn = await startSqsStandIn(() => undefined);
+    try {
+      const failure = await signedBatchSender({
+        sqs: standIn.sqs,
+        queueUrl: standIn.queueUrl,
+        requestTimeoutMs: 5000,
+        deadlineMs: 300,
+      })([ENTRY]).catch((error: unknown) => error);
+      expect(failure).to.include({ code: "RequestTimeout", isRetryable: true });
+      expect(standIn.requests, "no attempt after the deadline").to.have.length(1);
+    } finally {
+      standIn.close();
+    }
   });
 });

@@ -2,6 +2,8 @@
 export interface HttpAnswer {
   status: number;
   body: Buffer;
+  /** The server's `Date` header, when it sent one (to correct a skewed clock). */
+  date: string | undefined;
 }
 
 /** A parsed answer, and whether its connection can carry the next request. */
@@ -21,6 +23,7 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 interface Head {
   status: number;
+  date: string | undefined;
   bodyStart: number;
   contentLength: number | undefined;
   isChunked: boolean;
@@ -35,11 +38,6 @@ interface Head {
 export class HttpResponseParser {
   private buffer: Buffer = Buffer.alloc(0);
   private head: Head | undefined;
-
-  /** True once any byte of an answer has arrived. */
-  get hasStarted(): boolean {
-    return this.buffer.length > 0 || this.head !== undefined;
-  }
 
   /** Feeds bytes; returns the answer once it is whole. Throws MalformedAnswerError. */
   push(chunk: Buffer): ParsedAnswer | undefined {
@@ -58,7 +56,10 @@ export class HttpResponseParser {
   end(): ParsedAnswer | undefined {
     const head = this.head;
     if (!head || head.isChunked || head.contentLength !== undefined) return undefined;
-    return { answer: { status: head.status, body: this.buffer.subarray(head.bodyStart) }, canReuse: false };
+    return {
+      answer: { status: head.status, body: this.buffer.subarray(head.bodyStart), date: head.date },
+      canReuse: false,
+    };
   }
 
   private readHead(): Head | undefined {
@@ -72,28 +73,37 @@ export class HttpResponseParser {
     const match = /^HTTP\/1\.([01]) (\d{3})/.exec(statusLine);
     if (!match) throw new MalformedAnswerError(`not an HTTP/1.1 status line: ${statusLine.slice(0, 80)}`);
     let contentLength: number | undefined;
-    let isChunked = false;
+    let transferEncoding: string | undefined;
     let connection = "";
+    let date: string | undefined;
     for (const line of lines) {
       const colon = line.indexOf(":");
       if (colon <= 0) continue;
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
       if (name === "content-length") {
-        if (!/^\d+$/.test(value)) throw new MalformedAnswerError(`bad Content-Length: ${value}`);
+        if (!/^\d+$/.test(value) || (contentLength !== undefined && contentLength !== Number(value)))
+          throw new MalformedAnswerError(`bad or conflicting Content-Length: ${value}`);
         contentLength = Number(value);
-      } else if (name === "transfer-encoding") isChunked = /(^|,)\s*chunked\s*$/i.test(value);
-      else if (name === "connection") connection = value.toLowerCase();
+      } else if (name === "transfer-encoding")
+        transferEncoding = transferEncoding === undefined ? value : `${transferEncoding}, ${value}`;
+      else if (name === "connection") connection = `${connection} ${value.toLowerCase()}`;
+      else if (name === "date") date = value;
     }
+    // RFC 9112 §6.3: chunked as the last coding frames the body; any other coding, by the close.
+    const isChunked = transferEncoding !== undefined && /(^|,)\s*chunked\s*$/i.test(transferEncoding);
+    const isFramedByClose = transferEncoding !== undefined && !isChunked;
     const status = Number(match[2]);
     const isHttp11 = match[1] === "1";
     const hasNoBody = status === 204 || status === 304 || (status >= 100 && status < 200);
     return {
       status,
+      date,
       bodyStart: end + HEAD_END.length,
-      contentLength: hasNoBody ? 0 : isChunked ? undefined : contentLength,
+      contentLength: hasNoBody ? 0 : isChunked || isFramedByClose ? undefined : contentLength,
       isChunked: !hasNoBody && isChunked,
-      isKeepAlive: isHttp11 ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection),
+      isKeepAlive:
+        !isFramedByClose && (isHttp11 ? !/\bclose\b/.test(connection) : /\bkeep-alive\b/.test(connection)),
     };
   }
 
@@ -125,6 +135,8 @@ export class HttpResponseParser {
         return this.finish(head, Buffer.concat(parts), trailersEnd + HEAD_END.length);
       }
       if (this.buffer.length < at + size + LINE_END.length) return undefined;
+      if (this.buffer[at + size] !== 0x0d || this.buffer[at + size + 1] !== 0x0a)
+        throw new MalformedAnswerError("a chunk does not end with CRLF");
       parts.push(this.buffer.subarray(at, at + size));
       at += size + LINE_END.length;
     }
@@ -133,6 +145,6 @@ export class HttpResponseParser {
   private finish(head: Head, body: Buffer, end: number): ParsedAnswer {
     // Bytes after the answer were never asked for: the connection is not reused.
     const canReuse = head.isKeepAlive && this.buffer.length === end;
-    return { answer: { status: head.status, body }, canReuse };
+    return { answer: { status: head.status, body, date: head.date }, canReuse };
   }
 }

@@ -14,7 +14,7 @@ export interface SqsPost {
   host: string;
   /** The request path, `/` for SQS's JSON protocol. */
   path: string;
-  /** Headers to sign and send, with lower-case names; the signer adds host, x-amz-date and the token. */
+  /** Headers to sign and send (sent with lower-case names); the signer adds host, x-amz-date and the token. */
   headers: Record<string, string>;
   body: Buffer;
 }
@@ -59,11 +59,10 @@ export class SqsRequestSigner {
   sign(request: SqsPost, credentials: AwsCredentials, date = new Date()): Record<string, string> {
     const dateTime = amzDateTime(date);
     const day = dateTime.slice(0, 8);
-    const headers: Record<string, string> = {
-      ...request.headers,
-      host: request.host,
-      "x-amz-date": dateTime,
-    };
+    const headers: Record<string, string> = {};
+    for (const name in request.headers) headers[name.toLowerCase()] = request.headers[name]!;
+    headers.host = request.host;
+    headers["x-amz-date"] = dateTime;
     if (credentials.sessionToken) headers["x-amz-security-token"] = credentials.sessionToken;
     const names = Object.keys(headers).sort();
     let canonicalHeaders = "";

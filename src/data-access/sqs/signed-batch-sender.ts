@@ -17,6 +17,8 @@ export interface SignedBatchSenderOptions {
   requestTimeoutMs?: number;
   /** Attempts for network failures, 5xx and throttling (default 3, as the SDK client's). */
   maxAttempts?: number;
+  /** Longest a call may take, every attempt and backoff included, in ms (default 10000). */
+  deadlineMs?: number;
 }
 
 /** A SendMessageBatch call SQS answered with an error as a whole. */
@@ -67,18 +69,38 @@ function parseAnswer(text: string): BatchAnswer {
   return { succeeded: new Set((answer.Successful ?? []).map((entry) => entry.Id)), failed };
 }
 
+/** Error codes of a request signed with a clock too far from AWS's (as the AWS SDK tells them). */
+const CLOCK_SKEW_CODES = new Set([
+  "AuthFailure",
+  "InvalidSignatureException",
+  "RequestExpired",
+  "RequestInTheFuture",
+  "RequestTimeTooSkewed",
+  "SignatureDoesNotMatch",
+]);
+/** Error codes worth another attempt besides 5xx and throttling (the AWS SDK's transient ones). */
+const TRANSIENT_CODES = new Set(["RequestTimeout", "RequestTimeoutException", "TimeoutError"]);
+/** How far the clock may be from the server's before signatures are refused (SigV4's 5 minutes). */
+const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
 function callError(statusCode: number, text: string): SqsCallError {
   let code = `http_${statusCode}`;
   let message = text.slice(0, 300);
   try {
     const body = JSON.parse(text) as { __type?: string; message?: string; Message?: string };
-    if (body.__type) code = body.__type.split("#").pop() ?? code;
+    // `com.amazonaws.sqs#QueueDoesNotExist:http://...` names QueueDoesNotExist.
+    if (body.__type) code = body.__type.split("#").pop()!.split(":")[0] || code;
     message = body.message ?? body.Message ?? message;
   } catch {
     // not JSON
   }
-  const isThrottled = /throttl|RequestLimitExceeded|TooManyRequests/i.test(code);
-  return new SqsCallError(code, message, statusCode, statusCode >= 500 || isThrottled);
+  const isThrottled = statusCode === 429 || /throttl|RequestLimitExceeded|TooManyRequests/i.test(code);
+  return new SqsCallError(
+    code,
+    message,
+    statusCode,
+    statusCode >= 500 || isThrottled || TRANSIENT_CODES.has(code),
+  );
 }
 
 /**
@@ -95,21 +117,24 @@ export function signedBatchSender(options: SignedBatchSenderOptions): BatchSende
       throw error;
     });
     const send = await connection;
+    const deadline = performance.now() + (options.deadlineMs ?? 10_000);
     const body = JSON.stringify({ QueueUrl: options.queueUrl, Entries: entries.map(toJsonEntry) });
     for (let attemptNumber = 1; ; attemptNumber++) {
       try {
-        return await send(body);
+        return await send(body, deadline - performance.now());
       } catch (error) {
         const isRetryable = error instanceof SqsCallError && error.isRetryable;
-        if (!isRetryable || attemptNumber >= maxAttempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attemptNumber * (0.5 + Math.random())));
+        const backoffMs = 25 * 2 ** attemptNumber * (0.5 + Math.random());
+        if (!isRetryable || attemptNumber >= maxAttempts || performance.now() + backoffMs >= deadline)
+          throw error;
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
       }
     }
   };
 }
 
-/** Sends one signed SendMessageBatch body: one attempt. */
-type Connection = (body: string) => Promise<BatchAnswer>;
+/** Sends one signed SendMessageBatch body within `timeoutMs`: one attempt. */
+type Connection = (body: string, timeoutMs: number) => Promise<BatchAnswer>;
 
 /** Resolves the endpoint, region and signer once, and keeps its connections alive. */
 async function connect(options: SignedBatchSenderOptions): Promise<Connection> {
@@ -121,9 +146,9 @@ async function connect(options: SignedBatchSenderOptions): Promise<Connection> {
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
   });
   const signer = new SqsRequestSigner(await options.sqs.config.region());
-  const credentials = options.sqs.config.credentials;
+  const { config } = options.sqs;
 
-  return async (text) => {
+  return async (text, timeoutMs) => {
     const body = Buffer.from(text);
     const headers = signer.sign(
       {
@@ -135,17 +160,29 @@ async function connect(options: SignedBatchSenderOptions): Promise<Connection> {
         },
         body,
       },
-      await credentials(),
+      await config.credentials(),
+      // The SDK client's clock correction, which both keep up to date from AWS's answers.
+      new Date(Date.now() + config.systemClockOffset),
     );
     let answer;
     try {
-      answer = await http.post(path, headers, body);
+      answer = await http.post(path, headers, body, timeoutMs);
     } catch (error) {
       if (!(error instanceof HttpTransportError)) throw error;
       throw new SqsCallError(error.code, error.message, undefined, true);
     }
     const answerText = answer.body.toString("utf8");
     if (answer.status === 200) return parseAnswer(answerText);
-    throw callError(answer.status, answerText);
+    const error = callError(answer.status, answerText);
+    const serverTime = answer.date === undefined ? Number.NaN : Date.parse(answer.date);
+    // Refused for a skewed clock: sign again with the server's time (as the SDK does).
+    if (
+      CLOCK_SKEW_CODES.has(error.code) &&
+      Math.abs(Date.now() + config.systemClockOffset - serverTime) >= MAX_CLOCK_SKEW_MS
+    ) {
+      config.systemClockOffset = serverTime - Date.now();
+      throw new SqsCallError(error.code, error.message, error.statusCode, true);
+    }
+    throw error;
   };
 }
