@@ -2,13 +2,7 @@ import { expect } from "chai";
 import type { StripeEvent } from "../../src/domain/stripe-event.js";
 import { waitFor } from "../support/child-server.js";
 import { loadEvent } from "../sync/support/sync-fixtures.js";
-import {
-  startInfrastructure,
-  startPipeline,
-  type Infrastructure,
-  type Pipeline,
-  type TestWorker,
-} from "./support/pipeline.js";
+import { pipelineSuite, type Pipeline, type TestWorker } from "./support/pipeline.js";
 
 function customerEvent(suffix: string): StripeEvent {
   return loadEvent("customer.updated", {
@@ -35,22 +29,11 @@ async function budgetGauge(worker: TestWorker, kind: string): Promise<number | u
  */
 describe("end to end: the daily Salesforce API budget", function () {
   this.timeout(120_000);
-  let infra: Infrastructure;
+  const suite = pipelineSuite();
   let pipeline: Pipeline | undefined;
 
-  before(async () => {
-    infra = await startInfrastructure();
-  });
-  after(async () => {
-    await infra.stop();
-  });
-  afterEach(async () => {
-    await pipeline?.stop();
-    pipeline = undefined;
-  });
-
   it("starts with a budget set, writes, and counts each call it made in the shared budget", async () => {
-    pipeline = await startPipeline(infra, { env: { SALESFORCE_DAILY_API_BUDGET: "2400" } });
+    pipeline = await suite.start({ env: { SALESFORCE_DAILY_API_BUDGET: "2400" } });
     await pipeline.sendEvent(customerEvent("a"));
     await pipeline.waitForRecord("Stripe_Customer__c", "cus_budget_a");
     await pipeline.waitUntilQueueEmpty();
@@ -71,7 +54,7 @@ describe("end to end: the daily Salesforce API budget", function () {
 
   it("holds writes back once the budget is spent: no call over it, nothing failed or dead-lettered", async () => {
     // 10 calls a day: a bucket of 5, refilled one call every 2.4 hours.
-    pipeline = await startPipeline(infra, { env: { SALESFORCE_DAILY_API_BUDGET: "10" } });
+    pipeline = await suite.start({ env: { SALESFORCE_DAILY_API_BUDGET: "10" } });
     const [worker] = pipeline.workers;
     // One event at a time, each landing before the next is sent: every one needs calls of its own.
     const landed: string[] = [];

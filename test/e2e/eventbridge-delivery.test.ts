@@ -6,12 +6,7 @@ import { metricValue } from "../salesforce/salesforce-test-kit.js";
 import { eventBridgeBody, loadThinEvent, TRUSTED_EVENTBRIDGE_ENV } from "../support/eventbridge.js";
 import { loadEvent } from "../sync/support/sync-fixtures.js";
 import { buildEventStream, recordsOffExpectation, shuffled } from "./support/event-stream.js";
-import {
-  startInfrastructure,
-  startPipeline,
-  type Infrastructure,
-  type Pipeline,
-} from "./support/pipeline.js";
+import { pipelineSuite, type Pipeline } from "./support/pipeline.js";
 
 /** Fields the org sets itself: they differ between two orgs holding the same data. */
 const SYSTEM_FIELDS = new Set(["Id", "CreatedDate", "LastModifiedDate", "SystemModstamp"]);
@@ -42,25 +37,14 @@ function orgContents(emulator: SalesforceEmulator): Record<string, Record<string
 
 describe("end to end: events from Amazon EventBridge on the same queue", function () {
   this.timeout(120_000);
-  let infra: Infrastructure;
+  const suite = pipelineSuite();
   let pipeline: Pipeline | undefined;
-
-  before(async () => {
-    infra = await startInfrastructure();
-  });
-  after(async () => {
-    await infra.stop();
-  });
-  afterEach(async () => {
-    await pipeline?.stop();
-    pipeline = undefined;
-  });
 
   const stream = buildEventStream("eb", 4);
 
   /** Delivers `events` one way into a fresh pipeline and answers what its org holds once all are handled. */
   async function deliverAll(how: "webhook" | "eventbridge", events: readonly StripeEvent[]) {
-    pipeline = await startPipeline(infra, { env: TRUSTED_EVENTBRIDGE_ENV });
+    pipeline = await suite.start({ env: TRUSTED_EVENTBRIDGE_ENV });
     for (const event of events) {
       if (how === "webhook") await pipeline.sendEvent(event);
       else await pipeline.enqueueBody(eventBridgeBody(event));
@@ -84,7 +68,7 @@ describe("end to end: events from Amazon EventBridge on the same queue", functio
   });
 
   it("a thin event that is not synced is acknowledged once, counted, and never retried nor dead-lettered", async () => {
-    pipeline = await startPipeline(infra, { env: TRUSTED_EVENTBRIDGE_ENV });
+    pipeline = await suite.start({ env: TRUSTED_EVENTBRIDGE_ENV });
     const meter = loadThinEvent("v1.customer.updated", {
       id: "evt_test_thin_meter",
       type: "v1.billing.meter.error_report_triggered",
@@ -107,7 +91,7 @@ describe("end to end: events from Amazon EventBridge on the same queue", functio
   });
 
   it("envelopes from a source or AWS account not configured are dead-lettered as untrusted_source, with why", async () => {
-    pipeline = await startPipeline(infra, { env: TRUSTED_EVENTBRIDGE_ENV });
+    pipeline = await suite.start({ env: TRUSTED_EVENTBRIDGE_ENV });
     const event = loadEvent("customer.updated");
     await pipeline.enqueueBody(eventBridgeBody(event, { source: "aws.partner/stripe.com/ed_not_ours" }));
     await pipeline.enqueueBody(eventBridgeBody(event, { account: "999999999999" }));
@@ -134,7 +118,7 @@ describe("end to end: events from Amazon EventBridge on the same queue", functio
   });
 
   it("restricted to live events, test events from both paths are acknowledged, counted and not written", async () => {
-    pipeline = await startPipeline(infra, { env: { ...TRUSTED_EVENTBRIDGE_ENV, STRIPE_EVENT_MODE: "live" } });
+    pipeline = await suite.start({ env: { ...TRUSTED_EVENTBRIDGE_ENV, STRIPE_EVENT_MODE: "live" } });
     const live = {
       ...loadEvent("customer.updated", { id: "evt_live_1", object: { id: "cus_Live1" } }),
       livemode: true,

@@ -2,12 +2,7 @@ import { expect } from "chai";
 import type { StripeEvent } from "../../src/domain/stripe-event.js";
 import { waitFor } from "../support/child-server.js";
 import { loadEvent } from "../sync/support/sync-fixtures.js";
-import {
-  startInfrastructure,
-  startPipeline,
-  type Infrastructure,
-  type Pipeline,
-} from "./support/pipeline.js";
+import { pipelineSuite, type Pipeline } from "./support/pipeline.js";
 
 /** A customer.updated event for customer `cus_<suffix>`. */
 function customerEvent(suffix: string, extra: Record<string, unknown> = {}): StripeEvent {
@@ -24,24 +19,13 @@ function report(what: string, startedAt: number): void {
 
 describe("end to end: failures cost seconds and one record", function () {
   this.timeout(120_000);
-  let infra: Infrastructure;
+  const suite = pipelineSuite();
   let pipeline: Pipeline | undefined;
-
-  before(async () => {
-    infra = await startInfrastructure();
-  });
-  after(async () => {
-    await infra.stop();
-  });
-  afterEach(async () => {
-    await pipeline?.stop();
-    pipeline = undefined;
-  });
 
   const state = () => pipeline!.workers[0]!.worker.state();
 
   it("a mapped field the org drops: the worker pauses naming the field, nothing is dead-lettered, and it resumes once the field is back", async () => {
-    pipeline = await startPipeline(infra);
+    pipeline = await suite.start();
     await pipeline.sendEvent(customerEvent("fls_before"));
     await pipeline.waitForRecord("Stripe_Customer__c", "cus_fls_before");
 
@@ -68,7 +52,7 @@ describe("end to end: failures cost seconds and one record", function () {
   });
 
   it("one record that makes Salesforce refuse a whole request, among 200: it alone is dead-lettered, the others land", async () => {
-    pipeline = await startPipeline(infra, { workers: 0 });
+    pipeline = await suite.start({ workers: 0 });
     const events = Array.from({ length: 200 }, (_, i) => customerEvent(`poison_${i}`));
     for (let i = 0; i < events.length; i += 20)
       await Promise.all(events.slice(i, i + 20).map((e) => pipeline!.enqueue(e)));
@@ -87,7 +71,7 @@ describe("end to end: failures cost seconds and one record", function () {
   });
 
   it("a new customer refused for its own data is dead-lettered alone; its subscription lands under a stub parent", async () => {
-    pipeline = await startPipeline(infra, { workers: 0 });
+    pipeline = await suite.start({ workers: 0 });
     pipeline.emulator.faults.add({
       type: "record_error",
       externalId: "cus_RnQk1aB2cD3eF4",
@@ -115,7 +99,7 @@ describe("end to end: failures cost seconds and one record", function () {
   });
 
   it("a locked row lands within the worker's quick retries", async () => {
-    pipeline = await startPipeline(infra);
+    pipeline = await suite.start();
     pipeline.emulator.faults.add({ type: "lock_row", count: 1 });
     const startedAt = performance.now();
     await pipeline.sendEvent(customerEvent("locked"));
@@ -125,7 +109,7 @@ describe("end to end: failures cost seconds and one record", function () {
   });
 
   it("read-only maintenance: the worker pauses and holds the events, then writes them when writes are allowed again", async () => {
-    pipeline = await startPipeline(infra);
+    pipeline = await suite.start();
     pipeline.emulator.faults.add({ type: "maintenance", forMs: 3_000 });
     const sentAt = performance.now();
     for (let i = 0; i < 5; i++) await pipeline.sendEvent(customerEvent(`maint_${i}`));
@@ -137,7 +121,7 @@ describe("end to end: failures cost seconds and one record", function () {
   });
 
   it("the org's daily API limit spent: the worker pauses and resumes by itself once usage falls", async () => {
-    pipeline = await startPipeline(infra);
+    pipeline = await suite.start();
     await waitFor(async () => state().status === "ready", 15_000, "the worker to be consuming");
     pipeline.emulator.setApiUsage(100_000, 100_000);
     await pipeline.sendEvent(customerEvent("limit_1"));
@@ -157,7 +141,7 @@ describe("end to end: failures cost seconds and one record", function () {
     // receive of the event meets a busy record. The test's queue backoff (1-2 s) can spend ten
     // receives in that time, where production's (30 s, doubling) spends one or two: the queue's
     // redrive limit is raised so SQS itself never dead-letters the event while it waits.
-    pipeline = await startPipeline(infra, { worker: { groupDeadlineSeconds: 2 }, maxReceiveCount: 100 });
+    pipeline = await suite.start({ worker: { groupDeadlineSeconds: 2 }, maxReceiveCount: 100 });
     pipeline.emulator.faults.add({ type: "hang", operation: "collections_upsert", count: 1 });
     await pipeline.sendEvent(customerEvent("hung"));
     await pipeline.waitForRecord("Stripe_Customer__c", "cus_hung", () => true, 60_000);

@@ -2,13 +2,7 @@ import { expect } from "chai";
 import type { StripeEvent } from "../../src/domain/stripe-event.js";
 import { waitFor } from "../support/child-server.js";
 import { loadEvent } from "../sync/support/sync-fixtures.js";
-import {
-  startInfrastructure,
-  startPipeline,
-  type Infrastructure,
-  type Pipeline,
-  type TestWorker,
-} from "./support/pipeline.js";
+import { pipelineSuite, type Pipeline, type TestWorker } from "./support/pipeline.js";
 
 /** A customer.updated event for customer `cus_<suffix>`. */
 function customerEvent(suffix: string, name = `Customer ${suffix}`): StripeEvent {
@@ -26,22 +20,11 @@ async function callsAnswered(worker: TestWorker, status: string): Promise<number
 
 describe("end to end: Salesforce in trouble", function () {
   this.timeout(120_000);
-  let infra: Infrastructure;
+  const suite = pipelineSuite();
   let pipeline: Pipeline | undefined;
 
-  before(async () => {
-    infra = await startInfrastructure();
-  });
-  after(async () => {
-    await infra.stop();
-  });
-  afterEach(async () => {
-    await pipeline?.stop();
-    pipeline = undefined;
-  });
-
   it("sessions expiring mid-run: events keep landing after exactly one new token", async () => {
-    pipeline = await startPipeline(infra);
+    pipeline = await suite.start();
     await pipeline.sendEvent(customerEvent("e2e_before_expiry"));
     await pipeline.waitForRecord("Stripe_Customer__c", "cus_e2e_before_expiry");
     const tokensBefore = pipeline.emulator.stats().tokenRequests.total;
@@ -62,7 +45,7 @@ describe("end to end: Salesforce in trouble", function () {
   });
 
   it("Salesforce answering 503 for a while: messages are retried, all land, none is dead-lettered", async () => {
-    pipeline = await startPipeline(infra);
+    pipeline = await suite.start();
     pipeline.emulator.faults.add({ type: "http_error", status: 503, count: 3 });
     const suffixes = ["e2e_503_1", "e2e_503_2", "e2e_503_3"];
     for (const suffix of suffixes) await pipeline.sendEvent(customerEvent(suffix));
@@ -76,7 +59,7 @@ describe("end to end: Salesforce in trouble", function () {
   });
 
   it("a record rejected for good goes to the dead-letter queue with its reason; the rest of the backlog lands", async () => {
-    pipeline = await startPipeline(infra, { workers: 0 });
+    pipeline = await suite.start({ workers: 0 });
     pipeline.emulator.faults.add({
       type: "record_error",
       externalId: "cus_e2e_rejected",
@@ -105,7 +88,7 @@ describe("end to end: Salesforce in trouble", function () {
   });
 
   it("three workers starting at once on one Redis make exactly one token request", async () => {
-    pipeline = await startPipeline(infra, { workers: 0, worker: { concurrency: 1, batchSize: 5 } });
+    pipeline = await suite.start({ workers: 0, worker: { concurrency: 1, batchSize: 5 } });
     const suffixes = Array.from({ length: 60 }, (_, i) => `e2e_three_${i}`);
     await Promise.all(suffixes.map((suffix) => pipeline!.enqueue(customerEvent(suffix))));
 

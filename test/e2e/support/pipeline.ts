@@ -263,6 +263,7 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
     return emulator.records(objectName).find((r) => r[field] === externalId);
   };
 
+  let stopped: Promise<void> | undefined;
   return {
     emulator,
     sqs,
@@ -335,13 +336,53 @@ export async function startPipeline(infra: Infrastructure, options: PipelineOpti
         messages.push(...Messages);
       }
     },
-    async stop() {
-      await Promise.all(workers.map((w) => w.worker.stop()));
-      await web.stop();
-      for (const w of workers) w.redis.disconnect();
-      admin.disconnect();
-      sqs.destroy();
-      await emulator.stop();
+    stop() {
+      stopped ??= (async () => {
+        await Promise.all(workers.map((w) => w.worker.stop()));
+        await web.stop();
+        for (const w of workers) w.redis.disconnect();
+        admin.disconnect();
+        sqs.destroy();
+        await emulator.stop();
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** A suite's infrastructure, and the pipeline of the test running (see `pipelineSuite`). */
+export interface PipelineSuite {
+  /** Started before the suite's first test, stopped after its last. */
+  readonly infra: Infrastructure;
+  /** Starts a pipeline on the suite's infrastructure; it is stopped after the test. */
+  start(options?: PipelineOptions): Promise<Pipeline>;
+}
+
+/**
+ * Registers the mocha hooks of an end-to-end suite: one infrastructure (SQS server, Redis) for the
+ * whole suite, and the pipeline each test starts stopped after that test.
+ */
+export function pipelineSuite(): PipelineSuite {
+  let infra: Infrastructure | undefined;
+  let current: Pipeline | undefined;
+  before(async () => {
+    infra = await startInfrastructure();
+  });
+  after(async () => {
+    await infra?.stop();
+  });
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return {
+    get infra() {
+      if (!infra) throw new Error("the suite's infrastructure starts in its before hook");
+      return infra;
+    },
+    async start(options) {
+      current = await startPipeline(this.infra, options);
+      return current;
     },
   };
 }
