@@ -46,6 +46,26 @@ async function startRawServer(answer: (socket: Socket) => void): Promise<{ serve
   return { server, origin: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`) };
 }
 
+/**
+ * A TCP server answering "ok" to each request, except where `drops(connection, request)` (both
+ * counted from 1) says to close the connection instead, as a server's keep-alive timeout does when
+ * it races the client's next request.
+ */
+async function startDroppingServer(drops: (connection: number, request: number) => boolean) {
+  let connections = 0;
+  const server = createNetServer((socket) => {
+    const connection = ++connections;
+    let requests = 0;
+    socket.on("data", () => {
+      if (drops(connection, ++requests)) socket.destroy();
+      else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  return { server, origin, connections: () => connections };
+}
+
 const post = (client: KeepAliveHttpClient, text = "hello") =>
   client.post("/", { host: "sqs.test", "content-type": "text/plain" }, Buffer.from(text));
 
@@ -126,45 +146,24 @@ describe("keep-alive HTTP client of the SQS sender (real servers on loopback)", 
   });
 
   it("sends a call again on a new connection when the reused one closes without a byte of answer", async () => {
-    let connections = 0;
-    const server = createNetServer((socket) => {
-      connections++;
-      let requests = 0;
-      // The first connection answers once, then closes as the second request arrives: the race of
-      // a server's keep-alive timeout with the client's next request.
-      socket.on("data", () => {
-        if (connections === 1 && ++requests === 2) socket.destroy();
-        else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    // The first connection answers once, then closes as the second request arrives.
+    const { server, origin, connections } = await startDroppingServer((c, r) => c === 1 && r === 2);
     track(server);
-    const origin = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const client = track(createKeepAliveHttpClient({ origin }));
     await post(client);
     expect((await post(client)).body.toString()).to.equal("ok");
-    expect(connections).to.equal(2);
+    expect(connections()).to.equal(2);
   });
 
   it("sends again on a new connection, not another pooled one, when two kept-alive ones went stale", async () => {
-    let connections = 0;
     // Every connection answers once, then closes as its second request arrives.
-    const server = createNetServer((socket) => {
-      connections++;
-      let requests = 0;
-      socket.on("data", () => {
-        if (++requests === 2) socket.destroy();
-        else socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { server, origin, connections } = await startDroppingServer((_c, r) => r === 2);
     track(server);
-    const origin = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const client = track(createKeepAliveHttpClient({ origin }));
     await Promise.all([post(client), post(client)]);
-    expect(connections, "two connections pooled").to.equal(2);
+    expect(connections(), "two connections pooled").to.equal(2);
     expect((await post(client)).body.toString()).to.equal("ok");
-    expect(connections).to.equal(3);
+    expect(connections()).to.equal(3);
   });
 
   it("never reuses a connection on which bytes arrived while it was idle", async () => {

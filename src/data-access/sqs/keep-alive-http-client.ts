@@ -1,6 +1,8 @@
 import type { Socket } from "node:net";
 import { HttpResponseParser, MalformedAnswerError, type HttpAnswer } from "./http-response-parser.js";
-import { ConnectError, SocketPool, type SocketPoolOptions } from "./socket-pool.js";
+import { HttpTransportError, SocketPool, type SocketPoolOptions } from "./socket-pool.js";
+
+export { HttpTransportError };
 
 /** Options of the keep-alive HTTP client. */
 export interface KeepAliveHttpClientOptions extends SocketPoolOptions {
@@ -8,17 +10,6 @@ export interface KeepAliveHttpClientOptions extends SocketPoolOptions {
   connectTimeoutMs?: number;
   /** Longest wait for an answer, from the request's first byte sent to the answer's last, in ms (default 5000). */
   requestTimeoutMs?: number;
-}
-
-/** A request that got no whole answer: a network error, a timeout, or a malformed answer. */
-export class HttpTransportError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = code;
-  }
 }
 
 /** POSTs to one origin over kept-alive connections. */
@@ -54,14 +45,8 @@ export function createKeepAliveHttpClient(options: KeepAliveHttpClientOptions): 
   const requestTimeoutMs = options.requestTimeoutMs ?? 5000;
   const pool = new SocketPool(options);
 
-  const acquire = async (timeoutMs: number, fresh = false) => {
-    try {
-      return await pool.acquire(Math.min(connectTimeoutMs, timeoutMs), fresh);
-    } catch (error) {
-      if (error instanceof ConnectError) throw new HttpTransportError(error.code, error.message);
-      throw error;
-    }
-  };
+  const acquire = (timeoutMs: number, fresh = false) =>
+    pool.acquire(Math.min(connectTimeoutMs, timeoutMs), fresh);
 
   /** One request on one connection, answered whole within `timeoutMs`. */
   const exchange = (socket: Socket, head: Buffer, body: Buffer, timeoutMs: number) =>

@@ -13,8 +13,8 @@ export interface SocketPoolOptions {
   ca?: string | Buffer;
 }
 
-/** A connection that could not be had: refused, timed out, or the pool stayed full. */
-export class ConnectError extends Error {
+/** A request that got no whole answer: no connection, a network error, a timeout, or a malformed answer. */
+export class HttpTransportError extends Error {
   constructor(
     readonly code: string,
     message: string,
@@ -79,7 +79,10 @@ export class SocketPool {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0)
-        throw new ConnectError("ConnectTimeout", `no free connection to ${this.options.origin.host} in time`);
+        throw new HttpTransportError(
+          "ConnectTimeout",
+          `no free connection to ${this.options.origin.host} in time`,
+        );
       if (this.open < this.maxSockets) return { socket: await this.connect(remaining), isReused: false };
       await this.waitForSlot(remaining);
     }
@@ -149,7 +152,7 @@ export class SocketPool {
       const timer = setTimeout(() => {
         socket.destroy();
         reject(
-          new ConnectError(
+          new HttpTransportError(
             "ConnectTimeout",
             `no connection to ${origin.host} in ${Math.round(timeoutMs)} ms`,
           ),
@@ -157,7 +160,7 @@ export class SocketPool {
       }, timeoutMs);
       const onError = (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
-        reject(new ConnectError(error.code ?? error.name, error.message));
+        reject(new HttpTransportError(error.code ?? error.name, error.message));
       };
       socket.once("error", onError);
       socket.once(this.isHttps ? "secureConnect" : "connect", () => {
